@@ -6,12 +6,12 @@
 __all__ = ['where_am_i', 'device_name', 'system_report', 'find_settings_file', 'SettingsError', 'parse_labels', 'Settings',
            'read_settings_file', 'workshop_settings']
 
-# %% ../nbs/00_setup.ipynb #b1818bd0
+# %% ../nbs/00_setup.ipynb #d20da73e
 import os, sys, platform, configparser
 from dataclasses import dataclass
 from pathlib import Path
 
-# %% ../nbs/00_setup.ipynb #e369f1d2
+# %% ../nbs/00_setup.ipynb #958e94ac
 def where_am_i():
     "Where this code runs: 'colab', 'voila', 'jupyter' or 'python'"
     if 'google.colab' in sys.modules: return 'colab'
@@ -20,7 +20,7 @@ def where_am_i():
     except ImportError: return 'python'
     return 'jupyter' if getattr(get_ipython(), 'kernel', None) is not None else 'python'
 
-# %% ../nbs/00_setup.ipynb #997df526
+# %% ../nbs/00_setup.ipynb #2c948da4
 def device_name():
     "The GPU's name, or 'cpu' with its thread count"
     import torch
@@ -34,7 +34,7 @@ def system_report():
     return dict(place=where_am_i(), device=device_name(), python=platform.python_version(),
                 **{lib: version(lib) for lib in libs})
 
-# %% ../nbs/00_setup.ipynb #b58dee66
+# %% ../nbs/00_setup.ipynb #b25666eb
 def find_settings_file(
     start:Path=None # folder to start looking from (default: the current one)
 )->Path:
@@ -50,7 +50,7 @@ def _existing_settings(path):
     if not path.is_file(): raise FileNotFoundError(f"PRIMER_SETTINGS points at {path}, which is not a file.")
     return path.resolve()
 
-# %% ../nbs/00_setup.ipynb #4e9e7614
+# %% ../nbs/00_setup.ipynb #3f11bbb8
 class SettingsError(ValueError): "A setting that is missing, unknown or has a bad value"
 
 def _bad(key, value, want): raise SettingsError(f"Setting '{key}' = {value!r} is not valid: it must be {want}.")
@@ -80,7 +80,7 @@ def _path(key, value, root):
     if not str(value).strip(): _bad(key, value, 'a path')
     return (Path(root)/Path(value).expanduser()).resolve()
 
-# %% ../nbs/00_setup.ipynb #7c2e4eea
+# %% ../nbs/00_setup.ipynb #d9e848c2
 _parsers = dict(
     labels=parse_labels, source=_word,
     images_per_label=_number(int, 1, 100_000, 'a whole number from 1 to 100000'),
@@ -97,7 +97,7 @@ class Settings:
     labels:tuple; source:str; images_per_label:int; image_size:int; valid_pct:float; seed:int
     arch:str; epochs:int; batch_size:int; data_dir:Path; model_path:Path
 
-# %% ../nbs/00_setup.ipynb #1e735156
+# %% ../nbs/00_setup.ipynb #3ac7f87f
 def read_settings_file(path:Path)->dict:
     "The `[workshop]` section of `path`, every key checked and parsed"
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=('#', ';'))
@@ -113,7 +113,7 @@ def _check_keys(keys, where):
     if unknown := set(keys) - set(_parsers):
         raise SettingsError(f"Unknown setting(s) {', '.join(sorted(unknown))} {where}; the known ones are {', '.join(_parsers)}.")
 
-# %% ../nbs/00_setup.ipynb #c0fe4e72
+# %% ../nbs/00_setup.ipynb #3f689908
 def workshop_settings(
     path:Path=None, # a settings.ini (default: `find_settings_file()`)
     **overrides # settings that win over the file and the environment; None means "not given"

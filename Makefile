@@ -1,0 +1,42 @@
+# The workshop's entry points. `make workshop` and `make test` are the README's two commands.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: workshop app test sync notebooks pytest readme prepare
+
+# One virtual environment, installed from the repo's own files (exact torch pins in requirements-dev.txt).
+$(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# Run every notebook on the settings in settings.ini, then serve the app on 127.0.0.1:8866.
+workshop: $(VENV)/.installed
+	$(BIN)/primer workshop
+	$(BIN)/primer app
+
+app: $(VENV)/.installed
+	$(BIN)/primer app
+
+# The tests: primer_lib matches the notebooks, every notebook runs (offline, CPU), then pytest.
+test: sync notebooks pytest
+
+sync: $(VENV)/.installed
+	@before=$$(mktemp -d) && cp -r primer_lib $$before/ && $(BIN)/nbdev-export && \
+	if diff -r -x __pycache__ $$before/primer_lib primer_lib >/dev/null; then echo "primer_lib matches the notebooks."; \
+	else echo "primer_lib differed from the notebooks in nbs/; nbdev-export has now rewritten it. Review and commit primer_lib/."; exit 1; fi
+
+notebooks: $(VENV)/.installed
+	$(BIN)/nbdev-test --n-workers 1 --timing
+
+pytest: $(VENV)/.installed
+	$(BIN)/python -m pytest -ra
+
+# README.md is index.ipynb rendered by nbconvert (nbdev's own README step needs Quarto).
+readme: $(VENV)/.installed
+	$(BIN)/jupyter nbconvert --to markdown --stdout --log-level=ERROR nbs/index.ipynb > README.md
+
+prepare: $(VENV)/.installed
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(MAKE) readme

@@ -1,0 +1,32 @@
+"Shared fixtures: a small sample dataset and a model trained on it, made once per test session."
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIMER = str(Path(sys.executable).parent/'primer')
+
+def primer(*args, cwd=ROOT, env=None, timeout=900):
+    "Run the `primer` command; the finished process"
+    return subprocess.run([PRIMER, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+def last_json(text):
+    "The JSON object on the last line of `text`"
+    return json.loads(text.strip().splitlines()[-1])
+
+@pytest.fixture(scope='session')
+def sample_data(tmp_path_factory):
+    "Sample digits 3 and 7, 40 images each, written by `primer download`"
+    dest = tmp_path_factory.mktemp('digits')
+    res = primer('download', '--source', 'sample', '--labels', '3,7', '--per-label', 40, '--dest', dest)
+    assert res.returncode == 0, res.stderr
+    return dest
+
+@pytest.fixture(scope='session')
+def trained(sample_data, tmp_path_factory):
+    "A model trained by `primer train` on `sample_data`: (model path, the JSON summary)"
+    out = tmp_path_factory.mktemp('model')/'digits.pkl'
+    res = primer('train', '--data', sample_data, '--epochs', 1, '--size', 48, '--out', out)
+    assert res.returncode == 0, res.stderr
+    return out, last_json(res.stdout)

@@ -1,0 +1,40 @@
+"`primer app` serves the classifier page with Voilà on 127.0.0.1, and refuses a model that changed since export."
+import shutil, socket, subprocess, time, urllib.request
+from conftest import primer, PRIMER, ROOT
+import os
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+def test_tampered_model_is_refused_before_serving(trained, tmp_path):
+    model, _ = trained
+    copy = tmp_path/'copy.pkl'
+    shutil.copy(model, copy)
+    res = primer('app', '--model', copy, '--port', free_port())
+    assert res.returncode == 2 and 'no manifest' in res.stderr, res.stderr
+    shutil.copy(model.with_suffix('.manifest.json'), copy.with_suffix('.manifest.json'))
+    with open(copy, 'ab') as f: f.write(b'\0')
+    res = primer('app', '--model', copy, '--port', free_port())
+    assert res.returncode == 2 and 'does not match the sha256' in res.stderr, res.stderr
+
+def test_app_is_served_on_loopback(trained):
+    model, _ = trained
+    port = free_port()
+    server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        page, deadline = '', time.time() + 180
+        while time.time() < deadline and 'tells apart' not in page:
+            try: page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=120).read().decode()
+            except OSError: time.sleep(1)
+        assert 'Classify your images' in page
+        # the kernel ran the notebook with this model: its labels are in the page's widget output
+        assert 'tells apart: \\u003cb\\u003e3, 7' in page
+        assert 'application/vnd.jupyter.widget-view+json' in page
+        assert 'Traceback' not in page
+    finally:
+        server.terminate()
+        try: server.wait(30)
+        except subprocess.TimeoutExpired: server.kill()

@@ -1,0 +1,94 @@
+"The `primer` command end to end: sample download, train, predict, and the messages bad input gets."
+import hashlib, json
+from pathlib import Path
+from PIL import Image
+from conftest import primer, last_json, ROOT
+
+def test_download_writes_jpeg_label_folders_and_is_idempotent(sample_data):
+    files = sorted(sample_data.rglob('*'))
+    jpgs = [f for f in files if f.is_file()]
+    assert sorted({f.parent.name for f in jpgs}) == ['3', '7']
+    assert len(jpgs) == 80 and all(f.suffix == '.jpg' for f in jpgs)
+    for f in jpgs[:5]:
+        assert f.stem == hashlib.sha256(f.read_bytes()).hexdigest()[:20]
+        with Image.open(f) as img: assert img.mode == 'RGB' and img.size == (128, 128)
+    again = primer('download', '--labels', '3,7', '--per-label', 40, '--dest', sample_data)
+    assert last_json(again.stdout)['images'] == {'3': 40, '7': 40}
+    assert len([f for f in sample_data.rglob('*') if f.is_file()]) == 80
+
+def test_flags_override_environment_which_overrides_settings(tmp_path):
+    res = primer('download', '--labels', '1,2', '--dest', tmp_path, env={'PRIMER_IMAGES_PER_LABEL': '3'})
+    assert last_json(res.stdout)['images'] == {'1': 3, '2': 3}
+    res = primer('download', '--labels', '1,2', '--per-label', 5, '--dest', tmp_path, env={'PRIMER_IMAGES_PER_LABEL': '3'})
+    assert last_json(res.stdout)['images'] == {'1': 5, '2': 5}
+
+def test_train_reports_json_summary_and_writes_manifest(trained, sample_data):
+    model, summary = trained
+    assert list(summary) == ['accuracy', 'error_rate', 'seconds', 'model', 'n_train', 'n_valid']
+    assert Path(summary['model']) == model and model.is_file()
+    assert summary['n_train'] + summary['n_valid'] == 80 and summary['n_valid'] == 16
+    assert abs(summary['accuracy'] + summary['error_rate'] - 1) < 1e-3
+    assert summary['accuracy'] >= 0.75, summary  # chance is 0.5
+    manifest = json.loads(model.with_suffix('.manifest.json').read_text())
+    assert manifest['vocab'] == ['3', '7'] and manifest['arch'] == 'efficientnet_lite0' and manifest['image_size'] == 48
+    assert manifest['sha256'] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert set(manifest['versions']) >= {'torch', 'fastai', 'timm'}
+
+def test_predict_prints_a_line_per_image_and_fails_on_a_bad_one(trained, sample_data, tmp_path):
+    model, _ = trained
+    good = [sorted((sample_data/label).glob('*.jpg'))[0] for label in ('3', '7')]
+    bad = tmp_path/'notes.jpg'
+    bad.write_text('not a picture')
+    res = primer('predict', '--model', model, good[0], bad, good[1])
+    lines = [json.loads(l) for l in res.stdout.strip().splitlines()]
+    assert res.returncode == 1
+    assert [l['image'] for l in lines] == [str(good[0]), str(bad), str(good[1])]
+    assert 'Not an image' in lines[1]['error'] and 'label' not in lines[1]
+    for line in (lines[0], lines[2]):
+        assert set(line) == {'image', 'label', 'probability', 'probabilities'}
+        assert set(line['probabilities']) == {'3', '7'} and abs(sum(line['probabilities'].values()) - 1) < 1e-3
+        assert line['probability'] == line['probabilities'][line['label']] == max(line['probabilities'].values())
+    ok = primer('predict', '--model', model, *good)
+    assert ok.returncode == 0 and len(ok.stdout.strip().splitlines()) == 2
+
+def test_train_on_train_and_val_folders_uses_that_split(sample_data, tmp_path):
+    for split, files in (('train', slice(0, 30)), ('val', slice(30, 40))):
+        for label in ('3', '7'):
+            (tmp_path/split/label).mkdir(parents=True)
+            for f in sorted((sample_data/label).glob('*.jpg'))[files]: (tmp_path/split/label/f.name).write_bytes(f.read_bytes())
+    res = primer('train', '--data', tmp_path, '--epochs', 1, '--size', 32, '--out', tmp_path/'m.pkl')
+    assert res.returncode == 0, res.stderr
+    summary = last_json(res.stdout)
+    assert (summary['n_train'], summary['n_valid']) == (60, 20)
+
+def _fails_with(res, *words):
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert 'Traceback' not in res.stderr, res.stderr
+    for w in words: assert w in res.stderr, res.stderr
+
+def test_bad_settings_get_clear_messages(tmp_path):
+    _fails_with(primer('download', '--dest', tmp_path, cwd=tmp_path, env={'PRIMER_SETTINGS': ''}), 'No settings.ini', 'PRIMER_SETTINGS')
+    text = (ROOT/'settings.ini').read_text()
+    (tmp_path/'unknown.ini').write_text(text + 'colour = red\n')
+    _fails_with(primer('download', env={'PRIMER_SETTINGS': tmp_path/'unknown.ini'}), 'Unknown setting(s) colour')
+    (tmp_path/'bad.ini').write_text(text.replace('valid_pct = 0.2', 'valid_pct = lots'))
+    _fails_with(primer('download', env={'PRIMER_SETTINGS': tmp_path/'bad.ini'}), "'valid_pct'", 'fraction')
+    _fails_with(primer('train', '--epochs', 'many'), "'epochs'")
+
+def test_bad_labels_and_folders_get_clear_messages(sample_data, tmp_path):
+    _fails_with(primer('download', '--labels', '3', '--dest', tmp_path), 'at least two labels')
+    _fails_with(primer('download', '--labels', '', '--dest', tmp_path), 'at least two labels')
+    _fails_with(primer('download', '--labels', '3,../x', '--dest', tmp_path), 'folder names')
+    _fails_with(primer('download', '--labels', 'cat,dog', '--dest', tmp_path), 'digits 0 to 9')
+    _fails_with(primer('train', '--data', tmp_path/'missing'), 'does not exist', 'primer download')
+    (tmp_path/'one'/'3').mkdir(parents=True)
+    (tmp_path/'one'/'3'/'a.jpg').write_bytes((next((sample_data/'3').glob('*.jpg'))).read_bytes())
+    _fails_with(primer('train', '--data', tmp_path/'one'), 'at least two label folders')
+    (tmp_path/'one'/'7').mkdir()
+    _fails_with(primer('train', '--data', tmp_path/'one', '--labels', '3,7'), 'No images for label(s) 7')
+
+def test_unknown_arch_and_bad_models_get_clear_messages(sample_data, tmp_path):
+    _fails_with(primer('train', '--data', sample_data, '--arch', 'alexnet', '--out', tmp_path/'m.pkl'), 'Unknown arch', 'efficientnet_lite0')
+    _fails_with(primer('predict', '--model', tmp_path/'none.pkl', 'x.jpg'), 'No model file', 'primer train')
+    (tmp_path/'fake.pkl').write_text('hello')
+    _fails_with(primer('predict', '--model', tmp_path/'fake.pkl', 'x.jpg'), 'not a fastai model export')
