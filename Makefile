@@ -8,7 +8,6 @@ PYTHON ?= python3
 # One virtual environment, installed from the repo's own files (exact torch pins in requirements-dev.txt).
 $(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 

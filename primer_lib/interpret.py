@@ -5,26 +5,28 @@
 # %% auto #0
 __all__ = ['with_data', 'losses_table']
 
-# %% ../nbs/04_interpret.ipynb #5ccb75a3
+# %% ../nbs/04_interpret.ipynb #4ef2d8ef
 from pathlib import Path
 import pandas as pd
 from fastai.vision.all import *
 from .setup import workshop_settings
 from .data import workshop_dataloaders
 
-# %% ../nbs/04_interpret.ipynb #1fbb71ed
+# %% ../nbs/04_interpret.ipynb #e66a36c3
 def with_data(
     learn:Learner, # a learner loaded with `load_learner`
     dls:DataLoaders # the data to interpret it on
 )->Learner:
-    "`learn` with `dls` attached, once we know they share the same labels in the same order"
+    "`learn` with `dls` attached, once we know they share the same labels; `dls` gets the model's normalisation"
     if list(learn.dls.vocab) != list(dls.vocab):
         raise ValueError(f"The model knows the labels {list(learn.dls.vocab)}, the data has {list(dls.vocab)}: "
                          "train again on this data (notebook 03, or primer train).")
+    if not any(isinstance(t, Normalize) for t in dls.after_batch):
+        dls.add_tfms([t for t in learn.dls.after_batch if isinstance(t, Normalize)], 'after_batch')
     learn.dls = dls
     return learn
 
-# %% ../nbs/04_interpret.ipynb #523cefdc
+# %% ../nbs/04_interpret.ipynb #47a4612c
 def losses_table(
     learn:Learner, # a learner with data attached
     dl:DataLoader=None # the images to rank (default: the validation set)

@@ -6,7 +6,7 @@
 __all__ = ['ARCHS', 'load_weights_in_order', 'efficientnet_lite0', 'imagenet_top', 'KeepBatchNormStats', 'get_arch',
            'workshop_learner', 'train_classifier', 'sha256_of', 'manifest_path', 'export_model']
 
-# %% ../nbs/03_train.ipynb #380b3c8f
+# %% ../nbs/03_train.ipynb #46593fc6
 import hashlib, json, time
 from importlib.metadata import version
 from pathlib import Path
@@ -15,7 +15,7 @@ from fastai.vision.all import *
 from .setup import workshop_settings, Settings
 from .data import workshop_dataloaders
 
-# %% ../nbs/03_train.ipynb #8bc6298b
+# %% ../nbs/03_train.ipynb #6e492bc4
 def load_weights_in_order(
     model:nn.Module, # the network to fill
     weights:dict # a state dict with the same tensors, in the same order, under other names
@@ -41,7 +41,7 @@ def efficientnet_lite0(
 
 model_meta[efficientnet_lite0] = {'cut': -2, 'split': default_split, 'stats': imagenet_stats}
 
-# %% ../nbs/03_train.ipynb #07b76b94
+# %% ../nbs/03_train.ipynb #bd4b95e5
 def imagenet_top(model:nn.Module, img:PILImage, k:int=3)->list:
     "The `k` ImageNet classes `model` finds most likely for `img`, with their probabilities"
     from timm.data import ImageNetInfo
@@ -51,7 +51,7 @@ def imagenet_top(model:nn.Module, img:PILImage, k:int=3)->list:
     top = probs.topk(k)
     return [(ImageNetInfo().index_to_description(int(i)), round(float(p), 2)) for p, i in zip(*top)]
 
-# %% ../nbs/03_train.ipynb #98e6b2e8
+# %% ../nbs/03_train.ipynb #f5e15b8d
 def _freeze_bn_stats(module):
     if isinstance(module, nn.modules.batchnorm._BatchNorm): module.eval()
 
@@ -60,7 +60,7 @@ class KeepBatchNormStats(Callback):
     order = TrainEvalCallback.order + 1
     def before_train(self): self.model.apply(_freeze_bn_stats)
 
-# %% ../nbs/03_train.ipynb #8686c3e2
+# %% ../nbs/03_train.ipynb #7e80862c
 ARCHS = {'efficientnet_lite0': efficientnet_lite0, 'resnet18': resnet18, 'resnet34': resnet34}
 
 def get_arch(name:str):
@@ -79,7 +79,7 @@ def workshop_learner(
         raise RuntimeError(f"Could not get the pretrained weights of {arch} ({e}). They are downloaded the first time, "
                            "which needs the network. Use arch = efficientnet_lite0: its weights ship with primer's dependencies.") from e
 
-# %% ../nbs/03_train.ipynb #d633f695
+# %% ../nbs/03_train.ipynb #8a04bc1a
 def train_classifier(
     cfg:Settings, # the workshop's settings: data_dir, labels, arch, image_size, epochs, ...
     all_labels:bool=False # train on every label folder in `cfg.data_dir`, not only `cfg.labels`
@@ -89,12 +89,13 @@ def train_classifier(
     set_seed(cfg.seed, reproducible=True)
     dls = workshop_dataloaders(cfg.data_dir, None if all_labels else cfg.labels, cfg.image_size, cfg.valid_pct, cfg.seed, cfg.batch_size)
     learn = workshop_learner(dls, cfg.arch)
-    with learn.no_bar(), learn.no_logging(): learn.fine_tune(cfg.epochs)
-    err, acc = learn.validate()[1:]
+    with learn.no_bar(), learn.no_logging():
+        learn.fine_tune(cfg.epochs)
+        err, acc = learn.validate()[1:]
     return learn, dict(accuracy=round(float(acc), 4), error_rate=round(float(err), 4), seconds=round(time.time() - start, 1),
                        n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
 
-# %% ../nbs/03_train.ipynb #4ee959ed
+# %% ../nbs/03_train.ipynb #49e76645
 def sha256_of(path:Path)->str:
     "The hex sha256 of the file at `path`"
     digest = hashlib.sha256()
