@@ -6,12 +6,12 @@
 __all__ = ['SKIPPED_FLAGS', 'COMMANDS', 'download_command', 'train_command', 'predict_command', 'cell_flags', 'lesson_notebooks',
            'run_notebook', 'workshop_command', 'app_command', 'make_parser', 'main']
 
-# %% ../nbs/08_cli.ipynb #008e578d
+# %% ../nbs/08_cli.ipynb #64976a8a
 import argparse, json, os, re, subprocess, sys, time
 from pathlib import Path
 from .setup import workshop_settings, find_settings_file, SettingsError
 
-# %% ../nbs/08_cli.ipynb #cec96f5a
+# %% ../nbs/08_cli.ipynb #f6a2b167
 def download_command(args):
     "Get images for each label into the data folder"
     cfg = workshop_settings(source=args.source, labels=args.labels, images_per_label=args.per_label, data_dir=args.dest)
@@ -39,7 +39,7 @@ def predict_command(args):
     for r in results: print(json.dumps(r))
     return int(any('error' in r for r in results))
 
-# %% ../nbs/08_cli.ipynb #37418399
+# %% ../nbs/08_cli.ipynb #492a175d
 SKIPPED_FLAGS = ('network', 'gpu')
 
 def cell_flags(source:str)->set:
@@ -73,10 +73,12 @@ def workshop_command(args):
         run_notebook(nb, out/nb.name)
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
-# %% ../nbs/08_cli.ipynb #6da5280c
+# %% ../nbs/08_cli.ipynb #ade3be1e
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     model = workshop_settings(model_path=args.model).model_path
+    from importlib.util import find_spec
+    if find_spec('voila') is None: raise RuntimeError("Voilà is not installed: pip install 'primer[app]' (or voila), then run primer app again.")
     from primer_lib.predict import check_model_file
     from primer_lib.app import voila_command, app_notebook
     check_model_file(model)
@@ -84,7 +86,7 @@ def app_command(args):
     return subprocess.call(voila_command(args.port, args.ip), env={**os.environ, 'PRIMER_MODEL_PATH': str(model)},
                            cwd=app_notebook().parent)
 
-# %% ../nbs/08_cli.ipynb #f4bcfb14
+# %% ../nbs/08_cli.ipynb #64cf430b
 def make_parser()->argparse.ArgumentParser:
     "The `primer` command's parser: one sub-command per step"
     parser = argparse.ArgumentParser(prog='primer', description='Train, inspect and serve an image classifier with fastai.')
@@ -105,7 +107,7 @@ def make_parser()->argparse.ArgumentParser:
 
 COMMANDS = dict(download=download_command, train=train_command, predict=predict_command, workshop=workshop_command, app=app_command)
 
-# %% ../nbs/08_cli.ipynb #379d7f9d
+# %% ../nbs/08_cli.ipynb #8fdfe8a5
 def main(argv=None)->int:
     "Run the `primer` command"
     args = make_parser().parse_args(argv)
