@@ -34,6 +34,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'primer_lib.interpret': { 'primer_lib.interpret.losses_table': ('interpret.html#losses_table', 'primer_lib/interpret.py'),
                                       'primer_lib.interpret.with_data': ('interpret.html#with_data', 'primer_lib/interpret.py')},
             'primer_lib.predict': { 'primer_lib.predict.check_model_file': ('predict.html#check_model_file', 'primer_lib/predict.py'),
+                                    'primer_lib.predict.existing_model_file': ('predict.html#existing_model_file', 'primer_lib/predict.py'),
                                     'primer_lib.predict.load_model': ('predict.html#load_model', 'primer_lib/predict.py'),
                                     'primer_lib.predict.open_image': ('predict.html#open_image', 'primer_lib/predict.py'),
                                     'primer_lib.predict.predict_files': ('predict.html#predict_files', 'primer_lib/predict.py'),

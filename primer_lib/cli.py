@@ -6,12 +6,12 @@
 __all__ = ['SKIPPED_FLAGS', 'COMMANDS', 'download_command', 'train_command', 'predict_command', 'cell_flags', 'lesson_notebooks',
            'run_notebook', 'workshop_command', 'app_command', 'make_parser', 'main']
 
-# %% ../nbs/08_cli.ipynb #64976a8a
-import argparse, json, os, re, subprocess, sys, time
+# %% ../nbs/08_cli.ipynb #7b73671a
+import argparse, json, os, re, subprocess, sys
 from pathlib import Path
 from .setup import workshop_settings, find_settings_file, SettingsError
 
-# %% ../nbs/08_cli.ipynb #f6a2b167
+# %% ../nbs/08_cli.ipynb #0dc78ce8
 def download_command(args):
     "Get images for each label into the data folder"
     cfg = workshop_settings(source=args.source, labels=args.labels, images_per_label=args.per_label, data_dir=args.dest)
@@ -24,10 +24,9 @@ def train_command(args):
     cfg = workshop_settings(data_dir=args.data, arch=args.arch, image_size=args.size, epochs=args.epochs,
                             model_path=args.out, labels=args.labels)
     from primer_lib.train import train_classifier, export_model
-    start = time.time()
     learn, summary = train_classifier(cfg, all_labels=args.data is not None and args.labels is None)
     export_model(learn, cfg.model_path, cfg.arch, cfg.image_size)
-    summary.update(seconds=round(time.time() - start, 1), model=str(cfg.model_path))
+    summary.update(model=str(cfg.model_path))
     print(json.dumps({k: summary[k] for k in ('accuracy', 'error_rate', 'seconds', 'model', 'n_train', 'n_valid')}))
 
 def predict_command(args):
@@ -39,7 +38,7 @@ def predict_command(args):
     for r in results: print(json.dumps(r))
     return int(any('error' in r for r in results))
 
-# %% ../nbs/08_cli.ipynb #492a175d
+# %% ../nbs/08_cli.ipynb #f97311f3
 SKIPPED_FLAGS = ('network', 'gpu')
 
 def cell_flags(source:str)->set:
@@ -54,11 +53,11 @@ def run_notebook(src:Path, dest:Path, timeout:int=1800):
     "Execute the notebook `src` in its folder, skipping flagged cells, and save it with its outputs to `dest`"
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == 'code' and cell_flags(cell.source) & set(SKIPPED_FLAGS):
             cell.metadata.setdefault('tags', []).append('skip-execution')
-    from nbclient.exceptions import CellExecutionError
     try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(src.parent)}}).execute()
     except CellExecutionError as e:
         raise RuntimeError(f"{src.name} stopped with an error; its outputs so far are in {dest}.\n{str(e).strip().splitlines()[-1]}") from None
@@ -73,7 +72,7 @@ def workshop_command(args):
         run_notebook(nb, out/nb.name)
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
-# %% ../nbs/08_cli.ipynb #ade3be1e
+# %% ../nbs/08_cli.ipynb #78df9770
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     model = workshop_settings(model_path=args.model).model_path
@@ -86,7 +85,7 @@ def app_command(args):
     return subprocess.call(voila_command(args.port, args.ip), env={**os.environ, 'PRIMER_MODEL_PATH': str(model)},
                            cwd=app_notebook().parent)
 
-# %% ../nbs/08_cli.ipynb #64cf430b
+# %% ../nbs/08_cli.ipynb #856d0331
 def make_parser()->argparse.ArgumentParser:
     "The `primer` command's parser: one sub-command per step"
     parser = argparse.ArgumentParser(prog='primer', description='Train, inspect and serve an image classifier with fastai.')
@@ -107,7 +106,7 @@ def make_parser()->argparse.ArgumentParser:
 
 COMMANDS = dict(download=download_command, train=train_command, predict=predict_command, workshop=workshop_command, app=app_command)
 
-# %% ../nbs/08_cli.ipynb #8fdfe8a5
+# %% ../nbs/08_cli.ipynb #0cbeb9b1
 def main(argv=None)->int:
     "Run the `primer` command"
     args = make_parser().parse_args(argv)
