@@ -21,6 +21,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'primer_lib.data.check_dataset': ('dataloaders.html#check_dataset', 'primer_lib/data.py'),
                                  'primer_lib.data.image_files_for': ('dataloaders.html#image_files_for', 'primer_lib/data.py'),
                                  'primer_lib.data.label_counts': ('dataloaders.html#label_counts', 'primer_lib/data.py'),
+                                 'primer_lib.data.label_folders': ('dataloaders.html#label_folders', 'primer_lib/data.py'),
                                  'primer_lib.data.split_counts': ('dataloaders.html#split_counts', 'primer_lib/data.py'),
                                  'primer_lib.data.valid_folder_name': ('dataloaders.html#valid_folder_name', 'primer_lib/data.py'),
                                  'primer_lib.data.workshop_dataloaders': ('dataloaders.html#workshop_dataloaders', 'primer_lib/data.py'),

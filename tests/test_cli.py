@@ -86,6 +86,7 @@ def test_bad_labels_and_folders_get_clear_messages(sample_data, tmp_path):
     _fails_with(primer('train', '--data', tmp_path/'one'), 'at least two label folders')
     (tmp_path/'one'/'7').mkdir()
     _fails_with(primer('train', '--data', tmp_path/'one', '--labels', '3,7'), 'No images for label(s) 7')
+    _fails_with(primer('train', '--data', tmp_path/'one'), 'No images for label(s) 7')
 
 def test_unknown_arch_and_bad_models_get_clear_messages(sample_data, tmp_path):
     _fails_with(primer('train', '--data', sample_data, '--arch', 'alexnet', '--out', tmp_path/'m.pkl'), 'Unknown arch', 'efficientnet_lite0')
