@@ -9,6 +9,8 @@ PYTHON ?= python3
 $(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	# jmd_imagescraper without its dependencies: it lists PyPI's obsolete `pathlib`, which could shadow Python's own.
+	$(BIN)/python -m pip install -q --no-deps jmd_imagescraper==1.0.2
 	touch $@
 
 # Run every notebook on the settings in settings.ini, then serve the app on 127.0.0.1:8866.

@@ -5,8 +5,8 @@ from PIL import Image
 from conftest import primer, last_json, ROOT
 
 def test_download_writes_jpeg_label_folders_and_is_idempotent(sample_data):
-    files = sorted(sample_data.rglob('*'))
-    jpgs = [f for f in files if f.is_file()]
+    jpgs = sorted(sample_data.rglob('*.jpg'))
+    assert sorted(f.name for f in sample_data.iterdir()) == ['.downloading', '3', '7', 'attribution.csv']
     assert sorted({f.parent.name for f in jpgs}) == ['3', '7']
     assert len(jpgs) == 80 and all(f.suffix == '.jpg' for f in jpgs)
     for f in jpgs[:5]:
@@ -14,7 +14,9 @@ def test_download_writes_jpeg_label_folders_and_is_idempotent(sample_data):
         with Image.open(f) as img: assert img.mode == 'RGB' and img.size == (128, 128)
     again = primer('download', '--labels', '3,7', '--per-label', 40, '--dest', sample_data)
     assert last_json(again.stdout)['images'] == {'3': 40, '7': 40}
-    assert len([f for f in sample_data.rglob('*') if f.is_file()]) == 80
+    assert len(list(sample_data.rglob('*.jpg'))) == 80
+    rows = (sample_data/'attribution.csv').read_text().splitlines()
+    assert len(rows) == 81 and rows[0].startswith('file,label,url,source,license') and ',sample,CC BY 4.0,' in rows[1]
 
 def test_flags_override_environment_which_overrides_settings(tmp_path):
     res = primer('download', '--labels', '1,2', '--dest', tmp_path, env={'PRIMER_IMAGES_PER_LABEL': '3'})

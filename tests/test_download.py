@@ -1,0 +1,143 @@
+"Web sources against a loopback fake: what is kept, what is rejected and why, attribution, top-ups, deadlines."
+import csv, hashlib, sys, threading, time
+from pathlib import Path
+import pytest
+from PIL import Image
+from conftest import primer, last_json
+from fake_web import FakeWeb, FILES, KEPT, DUPLICATES, REJECTED, STALL_SECONDS
+from primer_lib.download import (download_images, search_openverse, search_ddg, search_jmd, check_no_pathlib_backport,
+                                 read_attribution, ATTRIBUTION_COLUMNS)
+
+EVERYTHING = list(FILES)
+
+@pytest.fixture
+def web():
+    server = FakeWeb({'bears': EVERYTHING, 'bears photo': ['good.jpg', 'good.png'], 'nothing': [],
+                      'many': ['good.jpg'] * 50, 'slow': [f'stall-{i}.jpg' for i in range(6)]})
+    yield server
+    server.close()
+
+class FolderWatcher:
+    "Lists every name that ever appears in `folder` while a download runs"
+    def __init__(self, folder):
+        self.folder, self.seen, self.done = folder, set(), threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True); self.thread.start()
+    def watch(self):
+        while not self.done.is_set():
+            if self.folder.is_dir(): self.seen |= {p.name for p in self.folder.iterdir()}
+            time.sleep(0.002)
+    def stop(self): self.done.set(); self.thread.join(); return self.seen
+
+def openverse(web, dest, per_label, **kwargs):
+    return download_images(dest, ['bears'], per_label, 'openverse', base_url=web.base, timeout=1.5, show_progress=False, **kwargs)
+
+def test_openverse_keeps_exactly_the_good_images_with_their_credit(web, tmp_path):
+    watcher = FolderWatcher(tmp_path/'bears')
+    report = openverse(web, tmp_path, 30, search_terms=('{label}', '{label} photo'))['bears']
+    seen = watcher.stop()
+    rows = read_attribution(tmp_path)
+    names = {Path(r['url']).name for r in rows}
+    assert names - {'good.jpg', 'copy.jpg'} == set(KEPT) - {'good.jpg'} and len(names & {'good.jpg', 'copy.jpg'}) == 1
+    assert report.as_dict() == dict(images=9, had=0, kept=9, duplicates=1, rejected=REJECTED)
+    files = sorted((tmp_path/'bears').iterdir())
+    assert seen == {f.name for f in files}, 'a file that is not a finished image appeared in the label folder'
+    assert sorted(f'bears/{f.name}' for f in files) == sorted(r['file'] for r in rows)
+    for f in files:
+        assert f.suffix == '.jpg' and f.stem == hashlib.sha256(f.read_bytes()).hexdigest()[:20]
+        with Image.open(f) as img: assert img.format == 'JPEG' and img.mode == 'RGB'
+    by_name = {Path(r['url']).name: r for r in rows}
+    assert list(rows[0]) == ATTRIBUTION_COLUMNS
+    assert by_name['cmyk.jpg']['license'] == 'by-sa 2.0' and by_name['cmyk.jpg']['source'] == 'openverse'
+    assert by_name['cmyk.jpg']['creator'].startswith('creator ') and by_name['cmyk.jpg']['title'] == 'bears cmyk.jpg'
+    with Image.open(tmp_path/by_name['rotated.jpg']['file']) as img:
+        top, bottom = img.getpixel((30, 10)), img.getpixel((30, 110))
+        assert img.size == (60, 120) and top[0] > 200 and top[1] < 60 and min(bottom) > 200  # red on top
+    with Image.open(tmp_path/by_name['palette.png']['file']) as img:
+        assert img.getpixel((50, 30)) >= (250, 250, 250)  # transparent became white paper
+
+def test_429_is_retried_after_the_wait_the_server_asks(web, tmp_path):
+    download_images(tmp_path, ['bears'], 30, 'openverse', base_url=web.base, timeout=1.5, show_progress=False)
+    first, second = web.hits_of('/img/busy.jpg')
+    assert second - first >= 0.9
+
+def test_a_rerun_tops_up_without_fetching_what_is_there(web, tmp_path):
+    assert openverse(web, tmp_path, 3)['bears'].images == 3
+    kept_before = {r['url'] for r in read_attribution(tmp_path)}
+    hits_before = len(web.hits)
+    report = openverse(web, tmp_path, 5)['bears']
+    assert report.as_dict()['had'] == 3 and report.images == 5
+    fetched_again = [p for _, p in web.hits[hits_before:] if web.base + p in kept_before]
+    assert fetched_again == []
+    assert openverse(web, tmp_path, 5)['bears'].as_dict() == dict(images=5, had=5, kept=0, duplicates=0, rejected={})
+    assert len(read_attribution(tmp_path)) == 5
+
+def test_openverse_pages_through_anonymously(web):
+    found = search_openverse('many', 45, base_url=web.base)
+    assert len(found) == 45
+    assert len(web.hits_of('/v1/images/')) == 3  # 20 + 20 + 5: anonymous pages hold 20
+
+def test_overall_deadline_is_held(web, tmp_path):
+    started = time.monotonic()
+    report = download_images(tmp_path, ['slow'], 6, 'openverse', base_url=web.base, timeout=1, deadline=1.5,
+                             workers=2, search_terms=('slow',), show_progress=False)['slow']
+    assert time.monotonic() - started < 1.5 + 1 + 1.5
+    assert report.kept == 0 and sum(report.rejected.values()) == 6 and set(report.rejected) == {'timeout', 'deadline'}
+
+def test_ddg_pages_are_downloaded_like_any_source(web, tmp_path, monkeypatch):
+    import ddgs.ddgs, ddgs.exceptions  # ddgs.DDGS is a lazy proxy; patch the real class
+    pages = []
+    def images(self, query, max_results=10, page=1, backend='auto', **kw):
+        pages.append(page)
+        names = EVERYTHING[(page - 1) * 8:page * 8]
+        if not names: raise ddgs.exceptions.DDGSException('No results found.')
+        return [dict(title=f'{query} {n}', image=web.url(n), url=f'{web.base}/page/{n}', thumbnail='', source='Bing') for n in names]
+    monkeypatch.setattr(ddgs.ddgs.DDGS, 'images', images)
+    assert len(search_ddg('bears', 20, pause=0)) == len(EVERYTHING) and pages == [1, 2, 3, 4]
+    report = download_images(tmp_path, ['bears'], 30, 'ddg', pause=0, timeout=1.5, show_progress=False)['bears']
+    assert report.as_dict() == dict(images=9, had=0, kept=9, duplicates=1, rejected=REJECTED)
+    assert {r['source'] for r in read_attribution(tmp_path)} == {'ddg'}
+
+def test_ddg_failure_says_what_to_do(monkeypatch):
+    import ddgs.ddgs, ddgs.exceptions
+    def throttled(self, *a, **kw): raise ddgs.exceptions.RatelimitException('202 Ratelimit')
+    monkeypatch.setattr(ddgs.ddgs.DDGS, 'images', throttled)
+    with pytest.raises(RuntimeError, match='Wait a minute'): search_ddg('bears', 5, pause=0)
+
+def test_jmd_results_are_downloaded_and_a_hang_is_cut_at_the_deadline(web, tmp_path, monkeypatch):
+    import jmd_imagescraper.core as jmd
+    monkeypatch.setattr(jmd, 'duckduckgo_scrape_urls', lambda q, n, *a: [web.url(n) for n in KEPT[:4]])
+    report = download_images(tmp_path, ['bears'], 4, 'jmd', search_terms=('{label}',), timeout=1.5, show_progress=False)['bears']
+    assert report.kept == 4 and {r['source'] for r in read_attribution(tmp_path)} == {'jmd'}
+    def throttled_forever(q, n, *a):
+        while True: time.sleep(5)  # what jmd_imagescraper does when DuckDuckGo throttles it
+    monkeypatch.setattr(jmd, 'duckduckgo_scrape_urls', throttled_forever)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match='Use the source ddg'): search_jmd('bears', 5, search_deadline=1)
+    assert time.monotonic() - started < 4
+
+def test_pathlib_backport_is_never_used(tmp_path, monkeypatch):
+    import pathlib, sysconfig
+    assert Path(pathlib.__file__).parent.resolve() == Path(sysconfig.get_paths()['stdlib']).resolve()
+    check_no_pathlib_backport()  # the installed environment has none
+    (tmp_path/'pathlib.py').write_text('# the PyPI backport\n')
+    monkeypatch.setattr(sys, 'path', [str(tmp_path), *sys.path])
+    with pytest.raises(RuntimeError, match='pip uninstall -y pathlib'): search_jmd('bears', 5)
+
+def test_primer_download_from_openverse(web, tmp_path):
+    web.queries['cats'] = [n for n in EVERYTHING if n != 'stall.jpg']
+    env = {'PRIMER_OPENVERSE_URL': web.base}
+    res = primer('download', '--source', 'openverse', '--labels', 'cats,nothing', '--search', '{label}',
+                 '--per-label', 30, '--dest', tmp_path, env=env)
+    assert res.returncode == 2 and 'No images for label(s) nothing' in res.stderr and 'Traceback' not in res.stderr
+    out = last_json(res.stdout)
+    assert out['images'] == {'cats': 9, 'nothing': 0}
+    assert out['report']['cats']['rejected'] == {k: v for k, v in REJECTED.items() if k != 'timeout'}
+    assert len(read_attribution(tmp_path)) == 9 and len(list((tmp_path/'cats').glob('*.jpg'))) == 9
+    res = primer('download', '--source', 'openverse', '--labels', 'cats,dogs', '--search', '{label}',
+                 '--per-label', 9, '--dest', tmp_path, env={'PRIMER_OPENVERSE_URL': 'http://127.0.0.1:9'})
+    assert res.returncode == 2 and 'did not answer' in res.stderr and 'sample' in res.stderr
+    assert len(list((tmp_path/'cats').glob('*.jpg'))) == 9  # nothing already downloaded is lost
+    res = primer('download', '--source', 'openverse', '--labels', 'cats,cats', '--dest', tmp_path, env=env)
+    assert res.returncode == 2 and 'all different' in res.stderr
+    res = primer('download', '--labels', '3,7', '--per-label', -2, '--dest', tmp_path)
+    assert res.returncode == 2 and "'images_per_label'" in res.stderr
