@@ -51,7 +51,7 @@ def check_dataset(
                                          "a classifier needs at least two label folders, like data/cat/ and data/dog/.")
     return counts
 
-# %% ../nbs/02_dataloaders.ipynb #b98a77a2
+# %% ../nbs/02_dataloaders.ipynb #74f7a699
 def image_files_for(labels):
     "A `get_items` function: the images in `path` whose folder is one of `labels` (all when None)"
     return partial(_image_files_for, labels=labels)
@@ -66,13 +66,15 @@ def workshop_dataloaders(
     valid_pct:float, # fraction held out for validation (random split only)
     seed:int, # seed of the random split
     batch_size:int, # images per batch
-    augment:bool=True # aug_transforms (without flips) on the training set
+    augment:bool=True, # aug_transforms (without flips) on the training set
+    item_tfms=None, # instead of Resize(image_size)
+    batch_tfms=None # instead of the augmentation above
 )->DataLoaders:
     "Checked, split, resized and (optionally) augmented `DataLoaders` for the image folders in `path`"
     check_dataset(path, labels)
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=image_files_for(labels), get_y=parent_label,
-                       splitter=workshop_splitter(path, valid_pct, seed), item_tfms=Resize(image_size),
-                       batch_tfms=aug_transforms(do_flip=False) if augment else None)
+                       splitter=workshop_splitter(path, valid_pct, seed), item_tfms=ifnone(item_tfms, Resize(image_size)),
+                       batch_tfms=ifnone(batch_tfms, aug_transforms(do_flip=False) if augment else None))
     return dblock.dataloaders(path, bs=batch_size)
 
 # %% ../nbs/02_dataloaders.ipynb #d680ce39

@@ -50,7 +50,7 @@ def _existing_settings(path):
     if not path.is_file(): raise FileNotFoundError(f"PRIMER_SETTINGS points at {path}, which is not a file.")
     return path.resolve()
 
-# %% ../nbs/00_setup.ipynb #edfd7e8d
+# %% ../nbs/00_setup.ipynb #976a5b63
 class SettingsError(ValueError): "A setting that is missing, unknown or has a bad value"
 
 def _bad(key, value, want): raise SettingsError(f"Setting '{key}' = {value!r} is not valid: it must be {want}.")
@@ -78,6 +78,11 @@ def _search_terms(key, value, root=None):
     terms = tuple(o.strip() for o in str(value).split('|'))
     return terms if all('{label}' in t for t in terms) else _bad(key, value, "search terms separated by '|', each with {label} in it, like {label} | {label} photo")
 
+def _choice(*options):
+    def parse(key, value, root=None):
+        return str(value).strip() if str(value).strip() in options else _bad(key, value, f"one of {', '.join(options)}")
+    return parse
+
 def _url(key, value, root=None):
     value = str(value).strip().rstrip('/')
     return value if value.startswith(('http://', 'https://')) else _bad(key, value, 'a web address starting with http:// or https://')
@@ -97,7 +102,7 @@ def _path(key, value, root):
     if not str(value).strip(): _bad(key, value, 'a path')
     return (Path(root)/Path(value).expanduser()).resolve()
 
-# %% ../nbs/00_setup.ipynb #f8d3b0d0
+# %% ../nbs/00_setup.ipynb #bd996206
 _parsers = dict(
     labels=parse_labels, source=_word, search_terms=_search_terms, openverse_url=_url,
     images_per_label=_number(int, 1, 100_000, 'a whole number from 1 to 100000'),
@@ -105,7 +110,7 @@ _parsers = dict(
     image_size=_number(int, 16, 1024, 'a whole number of pixels from 16 to 1024'),
     valid_pct=_number(float, 0.01, 0.9, 'a fraction between 0.01 and 0.9, like 0.2'),
     seed=_number(int, 0, 2**32-1, 'a whole number from 0 to 4294967295'),
-    arch=_word, epochs=_number(int, 1, 1000, 'a whole number of epochs from 1 to 1000'),
+    arch=_word, recipe=_choice('auto', 'fast', 'classic'), epochs=_number(int, 1, 1000, 'a whole number of epochs from 1 to 1000'),
     batch_size=_number(int, 1, 4096, 'a whole number from 1 to 4096'),
     data_dir=_path, model_path=_path)
 
@@ -114,7 +119,7 @@ class Settings:
     "The workshop's settings, typed and checked; see settings.ini for what each one means"
     labels:tuple; source:str; search_terms:tuple; openverse_url:str; images_per_label:int; max_image_side:int
     image_size:int; valid_pct:float; seed:int
-    arch:str; epochs:int; batch_size:int; data_dir:Path; model_path:Path
+    arch:str; recipe:str; epochs:int; batch_size:int; data_dir:Path; model_path:Path
 
 # %% ../nbs/00_setup.ipynb #3ac7f87f
 def read_settings_file(path:Path)->dict:

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'load_weights_in_order', 'efficientnet_lite0', 'imagenet_top', 'KeepBatchNormStats', 'get_arch',
-           'workshop_learner', 'train_classifier', 'sha256_of', 'manifest_path', 'export_model']
+           'workshop_learner', 'body_features', 'fit_linear_head', 'train_fast', 'chosen_recipe', 'feature_cache',
+           'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'export_model']
 
 # %% ../nbs/03_train.ipynb #46593fc6
 import hashlib, json, time
@@ -79,21 +80,108 @@ def workshop_learner(
         raise RuntimeError(f"Could not get the pretrained weights of {arch} ({e}). They are downloaded the first time, "
                            "which needs the network. Use arch = efficientnet_lite0: its weights ship with primer's dependencies.") from e
 
-# %% ../nbs/03_train.ipynb #8a04bc1a
+# %% ../nbs/03_train.ipynb #27835b7b
+def _item_key(f):
+    st = Path(f).stat()
+    return f'{Path(f).resolve()}:{st.st_size}:{st.st_mtime_ns}'
+
+def body_features(
+    learn:Learner, # a `vision_learner`: body, then a head starting with pooling and flattening
+    files:list, # image files
+    cache:Path=None # a .pt file keeping features between runs (None: no cache)
+)->Tensor:
+    "The frozen body's pooled features of `files`, in order, prepared as for validation"
+    store = torch.load(cache) if cache and Path(cache).exists() else {}
+    keys = [_item_key(f) for f in files]
+    if missing := [f for f, k in zip(files, keys) if k not in store]:
+        embed = nn.Sequential(learn.model[0], *learn.model[1][:2]).eval()
+        with torch.no_grad(): feats = torch.cat([embed(xb).as_subclass(Tensor) for xb, in learn.dls.test_dl(missing, bs=64)])
+        store.update(zip(map(_item_key, missing), feats))
+        if cache: Path(cache).parent.mkdir(parents=True, exist_ok=True); torch.save(store, cache)
+    return torch.stack([store[k] for k in keys])
+
+# %% ../nbs/03_train.ipynb #8b64d235
+def fit_linear_head(
+    x:Tensor, # features, one row per image
+    y:Tensor, # label indices
+    n_labels:int, # how many labels
+    weight_decay:float=0.03, # L2 penalty: larger means a smoother, more cautious head
+    iterations:int=100 # most L-BFGS iterations
+)->nn.Linear:
+    "A linear layer from features to label scores, fitted by L-BFGS on cross-entropy plus an L2 penalty"
+    head = nn.Linear(x.shape[1], n_labels)
+    nn.init.zeros_(head.weight); nn.init.zeros_(head.bias)
+    opt = torch.optim.LBFGS(head.parameters(), lr=1, max_iter=iterations, history_size=20, line_search_fn='strong_wolfe')
+    def loss():
+        opt.zero_grad()
+        value = F.cross_entropy(head(x), y) + weight_decay / 2 * head.weight.pow(2).sum()
+        value.backward()
+        return value
+    opt.step(loss)
+    return head.eval()
+
+# %% ../nbs/03_train.ipynb #bd27a8eb
+def train_fast(
+    learn:Learner, # a `vision_learner` whose data has no augmentation
+    cache:Path=None # where to keep the features between runs
+)->float:
+    "Fit the head of `learn` on the frozen body's features; the validation accuracy"
+    dls = learn.dls
+    labels = lambda ds: tensor([dls.vocab.o2i[parent_label(f)] for f in ds.items])
+    x, x_valid = (body_features(learn, ds.items, cache) for ds in (dls.train_ds, dls.valid_ds))
+    head = fit_linear_head(x, labels(dls.train_ds), len(dls.vocab))
+    learn.model[1] = nn.Sequential(*learn.model[1][:2], head)
+    learn.opt = None; learn.freeze()  # a fresh optimiser for the new head's parameters
+    with torch.no_grad(): return float((head(x_valid).argmax(1) == labels(dls.valid_ds)).float().mean())
+
+# %% ../nbs/03_train.ipynb #553a38a5
+def chosen_recipe(recipe:str)->str:
+    "'fast' or 'classic': `recipe`, with 'auto' meaning classic on a GPU and fast on a CPU"
+    return ('classic' if torch.cuda.is_available() else 'fast') if recipe == 'auto' else recipe
+
+def feature_cache(cfg:Settings)->Path:
+    "Where the fast path keeps the body's features for `cfg`'s data, architecture and image size"
+    return Path(cfg.data_dir)/'.cache'/f'features-{cfg.arch}-{cfg.image_size}.pt'
+
 def train_classifier(
-    cfg:Settings, # the workshop's settings: data_dir, labels, arch, image_size, epochs, ...
+    cfg:Settings, # the workshop's settings: data_dir, labels, arch, recipe, image_size, epochs, ...
     all_labels:bool=False # train on every label folder in `cfg.data_dir`, not only `cfg.labels`
 )->tuple:
-    "Fine-tune pretrained `cfg.arch` on the images in `cfg.data_dir`: the `Learner` and a summary of the run"
-    start = time.time()
+    "Train pretrained `cfg.arch` on the images in `cfg.data_dir` with `cfg.recipe`: the `Learner` and a summary"
+    start, recipe = time.time(), chosen_recipe(cfg.recipe)
     set_seed(cfg.seed, reproducible=True)
-    dls = workshop_dataloaders(cfg.data_dir, None if all_labels else cfg.labels, cfg.image_size, cfg.valid_pct, cfg.seed, cfg.batch_size)
+    dls = workshop_dataloaders(cfg.data_dir, None if all_labels else cfg.labels, cfg.image_size, cfg.valid_pct, cfg.seed,
+                               cfg.batch_size, augment=recipe == 'classic')
     learn = workshop_learner(dls, cfg.arch)
     with learn.no_bar(), learn.no_logging():
-        learn.fine_tune(cfg.epochs)
-        err, acc = learn.validate()[1:]
-    return learn, dict(accuracy=round(float(acc), 4), error_rate=round(float(err), 4), seconds=round(time.time() - start, 1),
-                       n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
+        if recipe == 'fast': acc = train_fast(learn, feature_cache(cfg))
+        else: learn.fine_tune(cfg.epochs); acc = float(learn.validate()[2])
+    return learn, dict(accuracy=round(acc, 4), error_rate=round(1 - acc, 4), seconds=round(time.time() - start, 1),
+                       recipe=recipe, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
+
+# %% ../nbs/03_train.ipynb #4a7d2a06
+def _timed(f):
+    start = time.time(); accuracy = f()
+    return dict(seconds=round(time.time() - start, 2), accuracy=None if accuracy is None else round(float(accuracy), 4))
+
+def bench_recipes(
+    cfg:Settings, # data_dir, labels, arch, image_size, valid_pct, seed, batch_size
+    all_labels:bool=False, # use every label folder in `cfg.data_dir`
+    seeds_epochs:int=4 # `fine_tune` epochs of the seeds' recipe
+)->list:
+    "Time and accuracy of the seeds' recipe, the fast path and one forward pass of the body; then their ratios"
+    labels, split = None if all_labels else cfg.labels, (cfg.valid_pct, cfg.seed, cfg.batch_size)
+    def seeds():
+        dls = workshop_dataloaders(cfg.data_dir, labels, 224, *split, item_tfms=RandomResizedCrop(224, min_scale=0.5), batch_tfms=aug_transforms())
+        learn = vision_learner(dls, get_arch(cfg.arch), metrics=accuracy)
+        with learn.no_bar(), learn.no_logging(): learn.fine_tune(seeds_epochs); return learn.validate()[1]
+    fast_learn = lambda: workshop_learner(workshop_dataloaders(cfg.data_dir, labels, cfg.image_size, *split, augment=False), cfg.arch)
+    rows = [dict(recipe='seeds', **_timed(seeds)), dict(recipe='fast', **_timed(lambda: train_fast(fast_learn())))]
+    learn, built = fast_learn(), fast_learn()  # the same data and learner, made before the clock starts
+    def forward_pass(): body_features(learn, learn.dls.train_ds.items + learn.dls.valid_ds.items)
+    rows += [dict(recipe='fast, training only', **_timed(lambda: train_fast(built))), dict(recipe='one forward pass', **_timed(forward_pass))]
+    seconds = [r['seconds'] for r in rows]
+    return rows + [dict(speedup=round(seconds[0] / seconds[1], 1), training_over_forward=round(seconds[2] / seconds[3], 2))]
 
 # %% ../nbs/03_train.ipynb #49e76645
 def sha256_of(path:Path)->str:

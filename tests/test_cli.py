@@ -6,7 +6,7 @@ from conftest import primer, last_json, ROOT
 
 def test_download_writes_jpeg_label_folders_and_is_idempotent(sample_data):
     jpgs = sorted(sample_data.rglob('*.jpg'))
-    assert sorted(f.name for f in sample_data.iterdir()) == ['.downloading', '3', '7', 'attribution.csv']
+    assert sorted(f.name for f in sample_data.iterdir() if not f.name.startswith('.')) == ['3', '7', 'attribution.csv']
     assert sorted({f.parent.name for f in jpgs}) == ['3', '7']
     assert len(jpgs) == 80 and all(f.suffix == '.jpg' for f in jpgs)
     for f in jpgs[:5]:
@@ -26,7 +26,8 @@ def test_flags_override_environment_which_overrides_settings(tmp_path):
 
 def test_train_reports_json_summary_and_writes_manifest(trained, sample_data):
     model, summary = trained
-    assert list(summary) == ['accuracy', 'error_rate', 'seconds', 'model', 'n_train', 'n_valid']
+    assert list(summary) == ['accuracy', 'error_rate', 'seconds', 'recipe', 'model', 'n_train', 'n_valid']
+    assert summary['recipe'] == 'fast'  # auto on a CPU
     assert Path(summary['model']) == model and model.is_file()
     assert summary['n_train'] + summary['n_valid'] == 80 and summary['n_valid'] == 16
     assert abs(summary['accuracy'] + summary['error_rate'] - 1) < 1e-3

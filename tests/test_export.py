@@ -1,5 +1,6 @@
 "An exported model, loaded in a fresh process, predicts exactly what the trained learner predicted."
 import json, pickletools, zipfile
+import pytest
 from conftest import primer
 
 def pickled_strings(model_path):
@@ -7,12 +8,15 @@ def pickled_strings(model_path):
     with zipfile.ZipFile(model_path) as z: data = z.read(next(n for n in z.namelist() if n.endswith('data.pkl')))
     return {arg for op, arg, _ in pickletools.genops(data) if isinstance(arg, str)}
 
-def test_export_then_load_in_fresh_process_gives_same_predictions(sample_data, tmp_path):
+@pytest.mark.parametrize('recipe', ['fast', 'classic'])
+def test_export_then_load_in_fresh_process_gives_same_predictions(sample_data, tmp_path, recipe):
     from primer_lib.setup import workshop_settings
     from primer_lib.train import train_classifier, export_model
     from primer_lib.predict import predict_files
-    cfg = workshop_settings(data_dir=sample_data, model_path=tmp_path/'m.pkl', epochs=1, image_size=32)
-    learn, _ = train_classifier(cfg)
+    cfg = workshop_settings(data_dir=sample_data, model_path=tmp_path/'m.pkl', epochs=1, image_size=32, recipe=recipe)
+    learn, summary = train_classifier(cfg)
+    assert summary['recipe'] == recipe
+    with learn.no_bar(): assert abs(float(learn.validate()[2]) - summary['accuracy']) < 1e-3
     images = sorted(sample_data.rglob('*.jpg'))[::10]
     in_memory = predict_files(learn, images)
     export_model(learn, cfg.model_path, cfg.arch, cfg.image_size)
