@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: workshop app test sync notebooks pytest readme prepare
+.PHONY: workshop app test browser sync notebooks pytest readme prepare
 
 # One virtual environment, installed from the repo's own files (exact torch pins in requirements-dev.txt).
 $(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
@@ -21,8 +21,14 @@ workshop: $(VENV)/.installed
 app: $(VENV)/.installed
 	$(BIN)/primer app
 
-# The tests: primer_lib matches the notebooks, every notebook runs (offline, CPU), then pytest.
-test: sync notebooks pytest
+# The tests: primer_lib matches the notebooks, every notebook runs (offline, CPU), then pytest (with the browser tests).
+test: browser sync notebooks pytest
+
+# Debian's Chromium for the browser tests (playwright's own browser download can't work here).
+browser:
+	@test -x /usr/bin/chromium || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "No /usr/bin/chromium: install Debian's chromium package (as root: apt-get install chromium) for the browser tests."; fi; }
 
 sync: $(VENV)/.installed
 	@before=$$(mktemp -d) && cp -r primer_lib $$before/ && $(BIN)/nbdev-export && \

@@ -95,20 +95,21 @@ def workshop_command(args):
         run_notebook(nb, out/nb.name)
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
-# %% ../nbs/08_cli.ipynb #78df9770
+# %% ../nbs/08_cli.ipynb #4d31a7f2
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
-    model = workshop_settings(model_path=args.model).model_path
+    cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
+    model = cfg.model_path
     from importlib.util import find_spec
     if find_spec('voila') is None: raise RuntimeError("Voilà is not installed: pip install 'primer[app]' (or voila), then run primer app again.")
     from primer_lib.predict import check_model_file
     from primer_lib.app import voila_command, app_notebook
     check_model_file(model)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
-    return subprocess.call(voila_command(args.port, args.ip), env={**os.environ, 'PRIMER_MODEL_PATH': str(model)},
-                           cwd=app_notebook().parent)
+    env = {**os.environ, 'PRIMER_MODEL_PATH': str(model), 'PRIMER_MAX_UPLOAD_MB': str(cfg.max_upload_mb)}
+    return subprocess.call(voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes), env=env, cwd=app_notebook().parent)
 
-# %% ../nbs/08_cli.ipynb #5c612376
+# %% ../nbs/08_cli.ipynb #429e7aa5
 def make_parser()->argparse.ArgumentParser:
     "The `primer` command's parser: one sub-command per step"
     parser = argparse.ArgumentParser(prog='primer', description='Train, inspect and serve an image classifier with fastai.')
@@ -135,7 +136,10 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--new-labels', action='store_true', help='allow relabelling to a label that has no folder yet')
     p = sub.add_parser('workshop', help=workshop_command.__doc__); p.add_argument('--out')
     p = sub.add_parser('app', help=app_command.__doc__)
-    p.add_argument('--model'); p.add_argument('--port', type=int, default=8866); p.add_argument('--ip', default='127.0.0.1')
+    p.add_argument('--model'); p.add_argument('--port', type=int, default=8866)
+    p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines')
+    p.add_argument('--max-upload-mb', help='the largest upload the page accepts')
+    p.add_argument('--idle-minutes', type=int, default=10, help="stop a page's kernel after this long idle")
     return parser
 
 COMMANDS = dict(download=download_command, train=train_command, bench=bench_command, predict=predict_command, clean=clean_command,

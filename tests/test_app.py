@@ -34,6 +34,7 @@ def test_app_is_served_on_loopback(trained):
         assert 'tells apart: \\u003cb\\u003e3, 7' in page
         assert 'application/vnd.jupyter.widget-view+json' in page
         assert 'Traceback' not in page
+        assert 'An upload widget hands us' not in page  # cells tagged `lesson` are left out of the page
     finally:
         server.terminate()
         try: server.wait(30)
