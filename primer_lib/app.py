@@ -70,7 +70,7 @@ def classify_upload(
 
 def _named(name, answer): return f'<div class="primer-file">{html.escape(name)}</div>{answer}'
 
-# %% ../nbs/07_app.ipynb #1a3cdf06
+# %% ../nbs/07_app.ipynb #e9c3a7f7
 def app_notebook()->Path:
     "This notebook: nbs/07_app.ipynb in the workshop's folder"
     return find_settings_file().parent/'nbs'/'07_app.ipynb'
@@ -79,11 +79,13 @@ def voila_command(
     port:int=8866, # the port to serve on
     ip:str='127.0.0.1', # the address to bind; 127.0.0.1 serves this machine only
     max_upload_mb:float=10, # the largest upload; the websocket must carry it (Tornado's default is 10 MiB)
-    idle_minutes:int=10 # a page's kernel (with torch and the model in it) is stopped after this long idle
+    idle_minutes:int=10, # a page's kernel (with torch and the model in it) is stopped after this long idle
+    preheat:int=0 # kernels kept started, with the model loaded, so that a new page opens at once
 )->list:
     "The command that serves the app with Voilà"
     max_message = int(max_upload_mb * 2e6) + 1_000_000  # the file, and room for the widget's other state
     return [sys.executable, '-m', 'voila', str(app_notebook()), f'--port={port}', f'--Voila.ip={ip}', '--no-browser',
             f'--Voila.tornado_settings={{"websocket_max_message_size": {max_message}}}',
             f'--MappingKernelManager.cull_idle_timeout={idle_minutes * 60}', '--MappingKernelManager.cull_interval=60',
-            '--TagRemovePreprocessor.remove_cell_tags=lesson']  # the page shows the title and the widgets, not the lesson
+            '--TagRemovePreprocessor.remove_cell_tags=lesson',  # the page shows the title and the widgets, not the lesson
+            *([f'--preheat_kernel=True', f'--pool_size={preheat}', '--progressive_rendering=False'] if preheat else [])]

@@ -95,7 +95,7 @@ def workshop_command(args):
         run_notebook(nb, out/nb.name)
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
-# %% ../nbs/08_cli.ipynb #4d31a7f2
+# %% ../nbs/08_cli.ipynb #94ce9ca3
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
@@ -107,9 +107,10 @@ def app_command(args):
     check_model_file(model)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
     env = {**os.environ, 'PRIMER_MODEL_PATH': str(model), 'PRIMER_MAX_UPLOAD_MB': str(cfg.max_upload_mb)}
-    return subprocess.call(voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes), env=env, cwd=app_notebook().parent)
+    command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
+    return subprocess.call(command, env=env, cwd=app_notebook().parent)
 
-# %% ../nbs/08_cli.ipynb #429e7aa5
+# %% ../nbs/08_cli.ipynb #7d840b0d
 def make_parser()->argparse.ArgumentParser:
     "The `primer` command's parser: one sub-command per step"
     parser = argparse.ArgumentParser(prog='primer', description='Train, inspect and serve an image classifier with fastai.')
@@ -140,6 +141,7 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines')
     p.add_argument('--max-upload-mb', help='the largest upload the page accepts')
     p.add_argument('--idle-minutes', type=int, default=10, help="stop a page's kernel after this long idle")
+    p.add_argument('--preheat', type=int, default=0, help='kernels kept ready with the model loaded (about 0.9 GB each)')
     return parser
 
 COMMANDS = dict(download=download_command, train=train_command, bench=bench_command, predict=predict_command, clean=clean_command,

@@ -16,9 +16,9 @@ PRIMER = str(Path(sys.executable).parent/'primer')
 def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def serve(model, port):
+def serve(model, port, preheat=0):
     "Start `primer app` and wait until it answers"
-    server = subprocess.Popen([PRIMER, 'app', '--port', str(port), *(['--model', model] if model else [])], cwd=ROOT,
+    server = subprocess.Popen([PRIMER, 'app', '--port', str(port), '--preheat', str(preheat), *(['--model', model] if model else [])], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(240):
         try: urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=120); return server
@@ -56,7 +56,7 @@ def test_images(n, folder):
 
 def p(values, q): return round(statistics.quantiles(values, n=100)[q - 1], 3) if len(values) > 1 else round(values[0], 3)
 
-async def measure(url, server, sessions, images):
+async def measure(url, server, sessions, images, preheat=0):
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path='/usr/bin/chromium', args=['--no-sandbox', '--disable-background-networking'])
         timings = dict(load=[], label=[])
@@ -64,7 +64,7 @@ async def measure(url, server, sessions, images):
         pages = await asyncio.gather(*[session(browser, url, images, timings) for _ in range(sessions)])
         kernels = [mb for pid, mb in kernel_memory_mb(server).items() if pid not in before]
         await browser.close()
-    return dict(sessions=sessions, uploads=len(timings['label']), label_p50_s=p(timings['label'], 50), label_p95_s=p(timings['label'], 95),
+    return dict(sessions=sessions, preheat=preheat, uploads=len(timings['label']), label_p50_s=p(timings['label'], 50), label_p95_s=p(timings['label'], 95),
                 page_load_p50_s=p(timings['load'], 50), kernels=len(kernels), memory_per_kernel_mb=round(statistics.mean(kernels)) if kernels else None,
                 machine=f'{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB')
 
@@ -72,13 +72,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sessions', type=int, nargs='+', default=[1, 2, 4, 8])
     parser.add_argument('--uploads', type=int, default=5); parser.add_argument('--model')
+    parser.add_argument('--preheat', type=int, default=0, help="primer app's --preheat")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         images = test_images(args.uploads, tmp)
         for n in args.sessions:
             port = free_port()
-            server = serve(args.model, port)
-            try: print(json.dumps(asyncio.run(measure(f'http://127.0.0.1:{port}/', server, n, images))), flush=True)
+            server = serve(args.model, port, args.preheat)
+            time.sleep(args.preheat * 8)  # let the pool fill
+            try: print(json.dumps(asyncio.run(measure(f'http://127.0.0.1:{port}/', server, n, images, args.preheat))), flush=True)
             finally: server.terminate(); server.wait(30)
 
 if __name__ == '__main__': main()

@@ -19,10 +19,10 @@ def test_tampered_model_is_refused_before_serving(trained, tmp_path):
     res = primer('app', '--model', copy, '--port', free_port())
     assert res.returncode == 2 and 'does not match the sha256' in res.stderr, res.stderr
 
-def test_app_is_served_on_loopback(trained):
+def test_app_is_served_on_loopback_from_a_preheated_kernel(trained):
     model, _ = trained
     port = free_port()
-    server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port)], cwd=ROOT,
+    server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port), '--preheat', '1'], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         page, deadline = '', time.time() + 180
