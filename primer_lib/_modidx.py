@@ -139,6 +139,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'primer_lib.train.efficientnet_lite0': ('train.html#efficientnet_lite0', 'primer_lib/train.py'),
                                   'primer_lib.train.export_model': ('train.html#export_model', 'primer_lib/train.py'),
                                   'primer_lib.train.feature_cache': ('train.html#feature_cache', 'primer_lib/train.py'),
+                                  'primer_lib.train.fine_tune_within': ('train.html#fine_tune_within', 'primer_lib/train.py'),
                                   'primer_lib.train.fit_linear_head': ('train.html#fit_linear_head', 'primer_lib/train.py'),
                                   'primer_lib.train.get_arch': ('train.html#get_arch', 'primer_lib/train.py'),
                                   'primer_lib.train.imagenet_top': ('train.html#imagenet_top', 'primer_lib/train.py'),

@@ -102,7 +102,7 @@ def _path(key, value, root):
     if not str(value).strip(): _bad(key, value, 'a path')
     return (Path(root)/Path(value).expanduser()).resolve()
 
-# %% ../nbs/00_setup.ipynb #3171a994
+# %% ../nbs/00_setup.ipynb #7647d5d5
 _parsers = dict(
     labels=parse_labels, source=_word, search_terms=_search_terms, openverse_url=_url,
     images_per_label=_number(int, 1, 100_000, 'a whole number from 1 to 100000'),
@@ -110,7 +110,7 @@ _parsers = dict(
     image_size=_number(int, 16, 1024, 'a whole number of pixels from 16 to 1024'),
     valid_pct=_number(float, 0.01, 0.9, 'a fraction between 0.01 and 0.9, like 0.2'),
     seed=_number(int, 0, 2**32-1, 'a whole number from 0 to 4294967295'),
-    arch=_word, recipe=_choice('auto', 'fast', 'classic'), epochs=_number(int, 1, 1000, 'a whole number of epochs from 1 to 1000'),
+    arch=_word, recipe=_choice('auto', 'fast', 'classic'), finetune_seconds=_number(float, 0, 86400, 'a number of seconds, 0 to skip'), epochs=_number(int, 1, 1000, 'a whole number of epochs from 1 to 1000'),
     batch_size=_number(int, 1, 4096, 'a whole number from 1 to 4096'),
     max_upload_mb=_number(float, 0.1, 1000, 'a number of megabytes from 0.1 to 1000'),
     unsure_below=_number(float, 0, 1, 'a probability from 0 to 1, like 0.7'),
@@ -121,7 +121,7 @@ class Settings:
     "The workshop's settings, typed and checked; see settings.ini for what each one means"
     labels:tuple; source:str; search_terms:tuple; openverse_url:str; images_per_label:int; max_image_side:int
     image_size:int; valid_pct:float; seed:int
-    arch:str; recipe:str; epochs:int; batch_size:int; max_upload_mb:float; unsure_below:float; data_dir:Path; model_path:Path
+    arch:str; recipe:str; finetune_seconds:float; epochs:int; batch_size:int; max_upload_mb:float; unsure_below:float; data_dir:Path; model_path:Path
 
 # %% ../nbs/00_setup.ipynb #3ac7f87f
 def read_settings_file(path:Path)->dict:

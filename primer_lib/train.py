@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'load_weights_in_order', 'efficientnet_lite0', 'imagenet_top', 'KeepBatchNormStats', 'get_arch',
-           'workshop_learner', 'body_features', 'fit_linear_head', 'train_fast', 'chosen_recipe', 'feature_cache',
-           'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'export_model']
+           'workshop_learner', 'body_features', 'fit_linear_head', 'train_fast', 'fine_tune_within', 'chosen_recipe',
+           'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'export_model']
 
 # %% ../nbs/03_train.ipynb #46593fc6
 import hashlib, json, time
@@ -134,7 +134,22 @@ def train_fast(
     learn.opt = None; learn.freeze()  # a fresh optimiser for the new head's parameters
     with torch.no_grad(): return float((head(x_valid).argmax(1) == labels(dls.valid_ds)).float().mean())
 
-# %% ../nbs/03_train.ipynb #553a38a5
+# %% ../nbs/03_train.ipynb #18315786
+def fine_tune_within(
+    learn:Learner, # a trained learner
+    seconds:float, # the time budget
+    lr:float=1e-4 # the largest learning rate (the body's is a tenth of it)
+)->int:
+    "Unfreeze `learn` and train one-cycle epochs while the next one fits in `seconds` (at least one); how many ran"
+    learn.unfreeze()
+    start, epochs, last = time.time(), 0, 0.0
+    while epochs == 0 or time.time() - start + last <= seconds:
+        began = time.time()
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, slice(lr / 10, lr))
+        last, epochs = time.time() - began, epochs + 1
+    return epochs
+
+# %% ../nbs/03_train.ipynb #50e6f4aa
 def chosen_recipe(recipe:str)->str:
     "'fast' or 'classic': `recipe`, with 'auto' meaning classic on a GPU and fast on a CPU"
     return ('classic' if torch.cuda.is_available() else 'fast') if recipe == 'auto' else recipe
@@ -155,7 +170,9 @@ def train_classifier(
     learn = workshop_learner(dls, cfg.arch)
     with learn.no_bar(), learn.no_logging():
         if recipe == 'fast': acc = train_fast(learn, feature_cache(cfg))
-        else: learn.fine_tune(cfg.epochs); acc = float(learn.validate()[2])
+        if recipe == 'fast' and cfg.finetune_seconds: fine_tune_within(learn, cfg.finetune_seconds)
+        if recipe == 'classic': learn.fine_tune(cfg.epochs)
+        if recipe == 'classic' or cfg.finetune_seconds: acc = float(learn.validate()[2])
     return learn, dict(accuracy=round(acc, 4), error_rate=round(1 - acc, 4), seconds=round(time.time() - start, 1),
                        recipe=recipe, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
 

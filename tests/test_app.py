@@ -19,17 +19,18 @@ def test_tampered_model_is_refused_before_serving(trained, tmp_path):
     res = primer('app', '--model', copy, '--port', free_port())
     assert res.returncode == 2 and 'does not match the sha256' in res.stderr, res.stderr
 
-def test_app_is_served_on_loopback_from_a_preheated_kernel(trained):
+def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
     model, _ = trained
     port = free_port()
-    server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port), '--preheat', '1'], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(tmp_path/'voila.log', 'w') as log:  # a file, not a pipe nobody reads: a full pipe would stall the server
+        server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port), '--preheat', '1'], cwd=ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT)
     try:
         page, deadline = '', time.time() + 180
         while time.time() < deadline and 'tells apart' not in page:
             try: page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=120).read().decode()
             except OSError: time.sleep(1)
-        assert 'Classify your images' in page
+        assert 'Classify your images' in page, (tmp_path/'voila.log').read_text()[-3000:]
         # the kernel ran the notebook with this model: its labels are in the page's widget output
         assert 'tells apart: \\u003cb\\u003e3, 7' in page
         assert 'application/vnd.jupyter.widget-view+json' in page

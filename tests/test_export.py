@@ -8,12 +8,13 @@ def pickled_strings(model_path):
     with zipfile.ZipFile(model_path) as z: data = z.read(next(n for n in z.namelist() if n.endswith('data.pkl')))
     return {arg for op, arg, _ in pickletools.genops(data) if isinstance(arg, str)}
 
-@pytest.mark.parametrize('recipe', ['fast', 'classic'])
-def test_export_then_load_in_fresh_process_gives_same_predictions(sample_data, tmp_path, recipe):
+@pytest.mark.parametrize('recipe,finetune', [('fast', 0), ('fast', 3), ('classic', 0)])
+def test_export_then_load_in_fresh_process_gives_same_predictions(sample_data, tmp_path, recipe, finetune):
     from primer_lib.setup import workshop_settings
     from primer_lib.train import train_classifier, export_model
     from primer_lib.predict import predict_files
-    cfg = workshop_settings(data_dir=sample_data, model_path=tmp_path/'m.pkl', epochs=1, image_size=32, recipe=recipe)
+    cfg = workshop_settings(data_dir=sample_data, model_path=tmp_path/'m.pkl', epochs=1, image_size=32, recipe=recipe,
+                            finetune_seconds=finetune)
     learn, summary = train_classifier(cfg)
     assert summary['recipe'] == recipe
     with learn.no_bar(): assert abs(float(learn.validate()[2]) - summary['accuracy']) < 1e-3
