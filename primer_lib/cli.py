@@ -95,7 +95,7 @@ def workshop_command(args):
         run_notebook(nb, out/nb.name)
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
-# %% ../nbs/08_cli.ipynb #94ce9ca3
+# %% ../nbs/08_cli.ipynb #8e609052
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
@@ -108,7 +108,8 @@ def app_command(args):
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
     env = {**os.environ, 'PRIMER_MODEL_PATH': str(model), 'PRIMER_MAX_UPLOAD_MB': str(cfg.max_upload_mb)}
     command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
-    return subprocess.call(command, env=env, cwd=app_notebook().parent)
+    os.chdir(app_notebook().parent)
+    os.execve(command[0], command, env)  # Voilà takes this process's place, so a stop signal reaches it and its kernels
 
 # %% ../nbs/08_cli.ipynb #7d840b0d
 def make_parser()->argparse.ArgumentParser:

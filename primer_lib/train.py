@@ -120,18 +120,19 @@ def fit_linear_head(
     opt.step(loss)
     return head.eval()
 
-# %% ../nbs/03_train.ipynb #bd27a8eb
+# %% ../nbs/03_train.ipynb #595a17e0
 def train_fast(
     learn:Learner, # a `vision_learner` whose data has no augmentation
     cache:Path=None # where to keep the features between runs
 )->float:
     "Fit the head of `learn` on the frozen body's features; the validation accuracy"
-    dls = learn.dls
+    dls, n_train = learn.dls, len(learn.dls.train_ds)
     labels = lambda ds: tensor([dls.vocab.o2i[parent_label(f)] for f in ds.items])
-    x, x_valid = (body_features(learn, ds.items, cache) for ds in (dls.train_ds, dls.valid_ds))
+    features = body_features(learn, list(dls.train_ds.items) + list(dls.valid_ds.items), cache)  # one pass over both
+    x, x_valid = features[:n_train], features[n_train:]
     head = fit_linear_head(x, labels(dls.train_ds), len(dls.vocab))
     learn.model[1] = nn.Sequential(*learn.model[1][:2], head)
-    learn.opt = None; learn.freeze()  # a fresh optimiser for the new head's parameters
+    learn.opt = None  # the old optimiser holds the replaced layers; fastai makes a new one when it needs one
     with torch.no_grad(): return float((head(x_valid).argmax(1) == labels(dls.valid_ds)).float().mean())
 
 # %% ../nbs/03_train.ipynb #18315786
@@ -176,7 +177,7 @@ def train_classifier(
     return learn, dict(accuracy=round(acc, 4), error_rate=round(1 - acc, 4), seconds=round(time.time() - start, 1),
                        recipe=recipe, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
 
-# %% ../nbs/03_train.ipynb #4a7d2a06
+# %% ../nbs/03_train.ipynb #44deb25e
 def _timed(f):
     start = time.time(); accuracy = f()
     return dict(seconds=round(time.time() - start, 2), accuracy=None if accuracy is None else round(float(accuracy), 4))
@@ -189,7 +190,8 @@ def bench_recipes(
     "Time and accuracy of the seeds' recipe, the fast path and one forward pass of the body; then their ratios"
     labels, split = None if all_labels else cfg.labels, (cfg.valid_pct, cfg.seed, cfg.batch_size)
     def seeds():
-        dls = workshop_dataloaders(cfg.data_dir, labels, 224, *split, item_tfms=RandomResizedCrop(224, min_scale=0.5), batch_tfms=aug_transforms())
+        dls = workshop_dataloaders(cfg.data_dir, labels, 224, cfg.valid_pct, cfg.seed, 64,  # fastai's default batch size
+                                   item_tfms=RandomResizedCrop(224, min_scale=0.5), batch_tfms=aug_transforms())
         learn = vision_learner(dls, get_arch(cfg.arch), metrics=accuracy)
         with learn.no_bar(), learn.no_logging(): learn.fine_tune(seeds_epochs); return learn.validate()[1]
     fast_learn = lambda: workshop_learner(workshop_dataloaders(cfg.data_dir, labels, cfg.image_size, *split, augment=False), cfg.arch)

@@ -1,5 +1,6 @@
 "`primer app` serves the classifier page with Voilà on 127.0.0.1, and refuses a model that changed since export."
 import shutil, socket, subprocess, time, urllib.request
+import psutil
 from conftest import primer, PRIMER, ROOT
 import os
 
@@ -36,6 +37,11 @@ def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
         assert 'application/vnd.jupyter.widget-view+json' in page
         assert 'Traceback' not in page
         assert 'An upload widget hands us' not in page  # cells tagged `lesson` are left out of the page
+        kernels = psutil.Process(server.pid).children(recursive=True)
+        assert kernels, 'no kernel was started'
+        server.terminate(); server.wait(60)
+        gone, alive = psutil.wait_procs(kernels, timeout=30)
+        assert alive == [], 'stopping primer app left its kernels running'
     finally:
         server.terminate()
         try: server.wait(30)
