@@ -5,12 +5,11 @@
 # %% auto #0
 __all__ = ['upload_bytes', 'check_upload', 'prediction_html', 'thumbnail_png', 'classify_upload', 'app_notebook', 'voila_command']
 
-# %% ../nbs/07_app.ipynb #314bf783
+# %% ../nbs/07_app.ipynb #3a0b4e1f
 import html, io, os, sys
 from PIL import Image
 from pathlib import Path
 import ipywidgets as widgets
-from IPython.display import display
 from .setup import workshop_settings, find_settings_file
 from .predict import load_model, open_image, predict_image
 
@@ -70,7 +69,7 @@ def classify_upload(
 
 def _named(name, answer): return f'<div class="primer-file">{html.escape(name)}</div>{answer}'
 
-# %% ../nbs/07_app.ipynb #e9c3a7f7
+# %% ../nbs/07_app.ipynb #7adee23c
 def app_notebook()->Path:
     "This notebook: nbs/07_app.ipynb in the workshop's folder"
     return find_settings_file().parent/'nbs'/'07_app.ipynb'
@@ -88,4 +87,4 @@ def voila_command(
             f'--Voila.tornado_settings={{"websocket_max_message_size": {max_message}}}',
             f'--MappingKernelManager.cull_idle_timeout={idle_minutes * 60}', '--MappingKernelManager.cull_interval=60',
             '--TagRemovePreprocessor.remove_cell_tags=lesson',  # the page shows the title and the widgets, not the lesson
-            *([f'--preheat_kernel=True', f'--pool_size={preheat}', '--progressive_rendering=False'] if preheat else [])]
+            *(['--preheat_kernel=True', f'--pool_size={preheat}', '--progressive_rendering=False'] if preheat else [])]

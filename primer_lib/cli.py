@@ -6,8 +6,8 @@
 __all__ = ['SKIPPED_FLAGS', 'COMMANDS', 'download_command', 'train_command', 'bench_command', 'predict_command', 'clean_command',
            'cell_flags', 'lesson_notebooks', 'run_notebook', 'workshop_command', 'app_command', 'make_parser', 'main']
 
-# %% ../nbs/08_cli.ipynb #7b73671a
-import argparse, json, os, re, subprocess, sys
+# %% ../nbs/08_cli.ipynb #1c5b5d83
+import argparse, json, os, re, sys
 from pathlib import Path
 from .setup import workshop_settings, find_settings_file, SettingsError
 

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['ATTRIBUTION_COLUMNS', 'SAMPLE_CREDIT', 'USER_AGENT', 'SEARCHES', 'SOURCES', 'SEARCH_ONLY', 'digit_image',
-           'save_image', 'read_attribution', 'add_attribution', 'LabelReport', 'Rejected', 'sample_digits',
-           'download_sample', 'Candidate', 'fetch', 'open_download', 'to_rgb', 'ingest_image', 'keep_candidate',
-           'keep_candidates', 'search_openverse', 'search_ddg', 'pathlib_backports', 'check_no_pathlib_backport',
-           'call_with_deadline', 'search_jmd', 'download_web', 'download_images', 'download_for', 'report_table',
-           'check_download', 'preview_images']
+           'save_image', 'read_attribution', 'add_attribution', 'keep_image', 'LabelReport', 'Rejected',
+           'sample_digits', 'download_sample', 'Candidate', 'fetch', 'open_download', 'to_rgb', 'upright_rgb',
+           'ingest_image', 'keep_candidate', 'keep_candidates', 'search_openverse', 'search_ddg', 'pathlib_backports',
+           'check_no_pathlib_backport', 'call_with_deadline', 'search_jmd', 'download_web', 'download_images',
+           'download_for', 'report_table', 'check_download', 'preview_images']
 
 # %% ../nbs/01_download.ipynb #9fe3413f
 import csv, hashlib, io, json, os, sys, sysconfig, threading, time, warnings
@@ -58,7 +58,7 @@ def save_image(
         os.replace(part, dest)
     return dest, True
 
-# %% ../nbs/01_download.ipynb #9a12c4d2
+# %% ../nbs/01_download.ipynb #74bfbb21
 ATTRIBUTION_COLUMNS = ['file', 'label', 'url', 'source', 'license', 'creator', 'title', 'landing_url']
 
 def read_attribution(dest:Path)->list:
@@ -75,6 +75,17 @@ def add_attribution(dest:Path, row:dict):
         if f.tell() == 0: writer.writeheader()
         writer.writerow({k: row.get(k, '') for k in ATTRIBUTION_COLUMNS})
 
+def keep_image(
+    img:Image.Image, # the image
+    dest:Path, # the dataset folder
+    label:str, # its label: it goes to `dest/label/`
+    **credit # where it came from: url, source, license, creator, title, landing_url
+)->bool:
+    "Save `img` in its label folder and credit it in attribution.csv; False when it was there already"
+    path, new = save_image(img, Path(dest)/label)
+    if new: add_attribution(dest, dict(file=f'{label}/{path.name}', label=label, **credit))
+    return new
+
 # %% ../nbs/01_download.ipynb #82337014
 @dataclass
 class LabelReport:
@@ -90,7 +101,7 @@ class LabelReport:
 class Rejected(Exception):
     "An image that is not kept; the message is the reason counted in the report"
 
-# %% ../nbs/01_download.ipynb #b5bd18a7
+# %% ../nbs/01_download.ipynb #3a64b435
 def sample_digits(label:str):
     "The 8x8 images of digit `label` in scikit-learn's sample"
     from sklearn.datasets import load_digits
@@ -114,9 +125,7 @@ def download_sample(
     report = LabelReport()
     for p in sample_digits(label):
         if report.kept == wanted: break
-        path, new = save_image(digit_image(p, size), Path(dest)/label)
-        if new: add_attribution(dest, dict(file=f'{label}/{path.name}', label=label, **SAMPLE_CREDIT))
-        report.kept += new
+        report.kept += keep_image(digit_image(p, size), dest, label, **SAMPLE_CREDIT)
     if report.kept < wanted: warnings.warn(f"The sample has no more images of {label}; {report.kept} new ones written.")
     return report
 
@@ -187,7 +196,7 @@ def open_download(data:bytes)->Image.Image:
         except (OSError, SyntaxError, ValueError, EOFError): raise Rejected('truncated') from None
     return img
 
-# %% ../nbs/01_download.ipynb #f7e47050
+# %% ../nbs/01_download.ipynb #7b90c255
 def to_rgb(img:Image.Image)->Image.Image:
     "`img` (its first frame, for an animation) as RGB, transparent parts on white"
     if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):
@@ -199,7 +208,11 @@ def to_rgb(img:Image.Image)->Image.Image:
         return paper
     return img.convert('RGB')
 
-# %% ../nbs/01_download.ipynb #6825f023
+def upright_rgb(img:Image.Image)->Image.Image:
+    "`img` turned the way its EXIF orientation says, then as RGB"
+    return to_rgb(ImageOps.exif_transpose(img))
+
+# %% ../nbs/01_download.ipynb #7712faf0
 def ingest_image(
     data:bytes, # a downloaded file
     max_side:int=512, # the long side is shrunk to at most this
@@ -208,11 +221,11 @@ def ingest_image(
     "The image in `data`, upright, RGB, its long side at most `max_side`; raises `Rejected` with the reason"
     img = open_download(data)
     if min(img.size) < min_side: raise Rejected('too small')
-    img = to_rgb(ImageOps.exif_transpose(img))
+    img = upright_rgb(img)
     img.thumbnail((max_side, max_side), Image.LANCZOS)
     return img
 
-# %% ../nbs/01_download.ipynb #ab02fedd
+# %% ../nbs/01_download.ipynb #69b26850
 def keep_candidate(
     c:Candidate, # the image to get
     dest:Path, # the dataset folder
@@ -225,10 +238,7 @@ def keep_candidate(
     if deadline and time.monotonic() > deadline: return 'deadline'
     try: img = ingest_image(fetch(c.url, **fetch_args), max_side)
     except Rejected as e: return str(e)
-    path, new = save_image(img, Path(dest)/label)
-    if not new: return 'duplicate'
-    add_attribution(dest, dict(file=f'{label}/{path.name}', label=label, **asdict(c)))
-    return 'kept'
+    return 'kept' if keep_image(img, dest, label, **asdict(c)) else 'duplicate'
 
 # %% ../nbs/01_download.ipynb #85b6b8d3
 def keep_candidates(

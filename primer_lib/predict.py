@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['UNREADABLE', 'existing_model_file', 'load_model', 'check_model_file', 'open_image', 'predict_image', 'predict_files']
 
-# %% ../nbs/06_predict.ipynb #3a9922af
-import io, json
+# %% ../nbs/06_predict.ipynb #0b091df2
+import json
 from pathlib import Path
-from PIL import Image, ImageOps
+from PIL import Image
 from fastai.vision.all import *
 from .setup import workshop_settings
 from .train import manifest_path, sha256_of
-from .download import open_download, to_rgb, Rejected
+from .download import open_download, upright_rgb, Rejected
 
 # %% ../nbs/06_predict.ipynb #45330d7a
 def existing_model_file(path:Path)->Path:
@@ -44,7 +44,7 @@ def check_model_file(
     if sha256_of(path) != info.get('sha256'): raise ValueError(f"{path} does not match the sha256 in {manifest.name}: it changed since export. Export it again.")
     return info
 
-# %% ../nbs/06_predict.ipynb #374829de
+# %% ../nbs/06_predict.ipynb #996639bf
 def open_image(
     src # a path, bytes, or a PIL image
 )->PILImage:
@@ -53,7 +53,7 @@ def open_image(
         data = bytes(src) if isinstance(src, (bytes, bytearray, memoryview)) else Path(src).read_bytes()
         try: src = open_download(data)
         except Rejected as e: raise ValueError(UNREADABLE[str(e)]) from None
-    return PILImage.create(to_rgb(ImageOps.exif_transpose(src)))
+    return PILImage.create(upright_rgb(src))
 
 UNREADABLE = {'not an image': "Not an image we can read: use a JPEG, PNG, GIF or WebP file.",
               'truncated': "This image is cut short (truncated): save or upload the whole file again.",

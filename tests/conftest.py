@@ -1,5 +1,5 @@
 "Shared fixtures: a small sample dataset and a model trained on it, made once per test session."
-import json, os, subprocess, sys
+import json, os, socket, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -10,6 +10,10 @@ def primer(*args, cwd=ROOT, env=None, timeout=900):
     "Run the `primer` command; the finished process"
     return subprocess.run([PRIMER, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+
+def free_port():
+    "A TCP port on 127.0.0.1 that nothing listens on"
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def last_json(text):
     "The JSON object on the last line of `text`"

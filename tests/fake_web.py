@@ -55,7 +55,6 @@ FILES = {
     'stall.jpg': (200, 'image/jpeg', GOOD),
 }
 KEPT = ['good.jpg', 'good.png', 'good.webp', 'palette.png', 'cmyk.jpg', 'deep.png', 'animated.gif', 'rotated.jpg', 'busy.jpg']
-DUPLICATES = ['copy.jpg']  # or good.jpg: whichever of the two arrives second
 REJECTED = {'not an image': 2, 'truncated': 1, 'too small': 1, 'too large': 1, 'HTTP 404': 1, 'timeout': 1}
 STALL_SECONDS = 4
 

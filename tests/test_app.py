@@ -1,13 +1,7 @@
 "`primer app` serves the classifier page with Voilà on 127.0.0.1, and refuses a model that changed since export."
-import shutil, socket, subprocess, time, urllib.request
+import shutil, subprocess, time, urllib.request
 import psutil
-from conftest import primer, PRIMER, ROOT
-import os
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from conftest import primer, free_port, PRIMER, ROOT
 
 def test_tampered_model_is_refused_before_serving(trained, tmp_path):
     model, _ = trained

@@ -1,19 +1,16 @@
 "The app in a real browser (Debian's Chromium driven by playwright): good images, every kind of bad upload, and recovery."
-import io, os, socket, subprocess, time, urllib.request
+import os, subprocess, time, urllib.request
 from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import PRIMER, ROOT
-from fake_web import png_bomb
+from conftest import free_port, PRIMER, ROOT
+from fake_web import as_bytes, png_bomb
 from primer_lib.setup import workshop_settings
 
 CHROMIUM = Path('/usr/bin/chromium')
 ARTIFACTS = Path(os.environ.get('PRIMER_ARTIFACTS', ROOT/'runs'/'artifacts'))
 LIMIT_MB = 1
-
-def free_port():
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def wait_for_http(url, seconds=120):
     ends = time.monotonic() + seconds
@@ -48,9 +45,6 @@ def page(app_url):
         page.get_by_text('This model tells apart').wait_for(timeout=120_000)
         yield page
         browser.close()
-
-def as_bytes(img, fmt, **kw):
-    buf = io.BytesIO(); img.save(buf, format=fmt, **kw); return buf.getvalue()
 
 def upload(page, tmp_path, name, data):
     "Upload `data` as `name` and return the answer's text once the page shows it"

@@ -1,10 +1,10 @@
 "Web sources against a loopback fake: what is kept, what is rejected and why, attribution, top-ups, deadlines."
-import csv, hashlib, sys, threading, time
+import hashlib, sys, threading, time
 from pathlib import Path
 import pytest
 from PIL import Image
 from conftest import primer, last_json
-from fake_web import FakeWeb, FILES, KEPT, DUPLICATES, REJECTED, STALL_SECONDS
+from fake_web import FakeWeb, FILES, KEPT, REJECTED
 from primer_lib.download import (download_images, search_openverse, search_ddg, search_jmd, check_no_pathlib_backport,
                                  read_attribution, ATTRIBUTION_COLUMNS)
 
