@@ -10,7 +10,7 @@ from pathlib import Path
 import warnings
 import pandas as pd
 from fastai.vision.all import *
-from .setup import workshop_settings
+from .settings import workshop_settings
 from .data import workshop_dataloaders
 
 # %% ../nbs/04_interpret.ipynb #e66a36c3

@@ -47,7 +47,7 @@ async def session(browser, url, images, timings):
 def test_images(n, folder):
     "`n` differently named copies of images from the data folder, so each upload is a new file"
     from fastai.vision.all import get_image_files
-    from primer_lib.setup import workshop_settings
+    from primer_lib.settings import workshop_settings
     files = get_image_files(workshop_settings().data_dir)
     out = []
     for i in range(n):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from conftest import free_port, PRIMER, ROOT
 from fake_web import as_bytes, png_bomb
-from primer_lib.setup import workshop_settings
+from primer_lib.settings import workshop_settings
 
 CHROMIUM = Path('/usr/bin/chromium')
 ARTIFACTS = Path(os.environ.get('PRIMER_ARTIFACTS', ROOT/'runs'/'artifacts'))

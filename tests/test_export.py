@@ -10,8 +10,8 @@ def pickled_strings(model_path):
 
 @pytest.mark.parametrize('recipe,finetune', [('fast', 0), ('fast', 3), ('classic', 0)])
 def test_export_then_load_in_fresh_process_gives_same_predictions(sample_data, tmp_path, recipe, finetune):
-    from primer_lib.setup import workshop_settings
-    from primer_lib.train import train_classifier, export_model
+    from primer_lib.settings import workshop_settings
+    from primer_lib.training import train_classifier, export_model
     from primer_lib.predict import predict_files
     cfg = workshop_settings(data_dir=sample_data, model_path=tmp_path/'m.pkl', epochs=1, image_size=32, recipe=recipe,
                             finetune_seconds=finetune)
