@@ -7,14 +7,22 @@ __all__ = []
 
 # %% ../nbs/19_all.ipynb #e87f474c
 from fastai.vision.all import *
-from primer_lib.settings import *
-from primer_lib.download import *
+from primer_lib.setup import *
+from primer_lib.images import *
 from primer_lib.data import *
 from primer_lib.train import *
 from primer_lib.interpret import *
+from primer_lib.suspects import *
+from primer_lib.predictions import *
+from primer_lib.app import *
+from primer_lib.settings import *
+from primer_lib.download import *
+from primer_lib.folders import *
+from primer_lib.training import *
 from primer_lib.clean import *
 from primer_lib.predict import *
-from primer_lib.app import *
+from primer_lib.serve import *
+from primer_lib.workshop import *
 from primer_lib.cli import *
 
 # %% ../nbs/19_all.ipynb #ee7f814b

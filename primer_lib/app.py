@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['prediction_html']
 
-# %% ../nbs/07_app.ipynb #1fac1c3c
+# %% ../nbs/07_app.ipynb #b2765dc9
 import html
 
-# %% ../nbs/07_app.ipynb #d1987c9f
+# %% ../nbs/07_app.ipynb #a8cd8050
 def prediction_html(
     result:dict, # from `predict_image`
     unsure_below:float=0.7 # below this probability the answer is "not sure"

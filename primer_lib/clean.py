@@ -6,7 +6,7 @@
 __all__ = ['CleanerMarks', 'dataset_file', 'free_name', 'journal_dir', 'read_journals', 'already_moved', 'plan_moves',
            'check_not_mass_removal', 'apply_decisions', 'undo_last_apply', 'read_decisions', 'fingerprint']
 
-# %% ../nbs/14_cleaning.ipynb #596794ed
+# %% ../nbs/14_cleaning.ipynb #b544e334
 import hashlib, json, os, time
 from collections import Counter
 from functools import partial
@@ -14,9 +14,7 @@ from pathlib import Path
 import pandas as pd
 from fastai.vision.all import *
 from fastai.vision.widgets import ImageClassifierCleaner
-from .settings import workshop_settings, check_labels
-from .data import workshop_dataloaders
-from .interpret import with_data, losses_table
+from .settings import check_labels
 
 # %% ../nbs/14_cleaning.ipynb #63c29f04
 class CleanerMarks:

@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['SKIPPED_FLAGS', 'COMMANDS', 'download_command', 'train_command', 'bench_command', 'predict_command', 'clean_command',
-           'cell_flags', 'lesson_notebooks', 'run_notebook', 'workshop_command', 'app_command', 'make_parser', 'main']
+           'cell_flags', 'run_notebook', 'workshop_command', 'app_command', 'make_parser', 'main']
 
 # %% ../nbs/18_cli.ipynb #1c5b5d83
 import argparse, json, os, re, sys
 from pathlib import Path
 from .settings import workshop_settings, find_settings_file, SettingsError
+from .workshop import lesson_paths
 
 # %% ../nbs/18_cli.ipynb #bd64278d
 def download_command(args):
@@ -27,7 +28,7 @@ def train_command(args):
     "Train on the data folder, export the model; the last line is a JSON summary"
     cfg = workshop_settings(data_dir=args.data, arch=args.arch, image_size=args.size, epochs=args.epochs,
                             model_path=args.out, labels=args.labels, recipe=args.recipe)
-    from primer_lib.train import train_classifier, export_model
+    from primer_lib.training import train_classifier, export_model
     learn, summary = train_classifier(cfg, all_labels=args.data is not None and args.labels is None)
     export_model(learn, cfg.model_path, cfg.arch, cfg.image_size)
     summary.update(model=str(cfg.model_path))
@@ -36,7 +37,7 @@ def train_command(args):
 def bench_command(args):
     "Time the seeds' recipe, the fast path and one forward pass on the same data; one JSON line each, then the ratios"
     cfg = workshop_settings(data_dir=args.data, arch=args.arch, image_size=args.size, labels=args.labels)
-    from primer_lib.train import bench_recipes
+    from primer_lib.training import bench_recipes
     for row in bench_recipes(cfg, all_labels=args.data is not None and args.labels is None, seeds_epochs=args.seeds_epochs):
         print(json.dumps(row), flush=True)
 
@@ -68,11 +69,13 @@ def cell_flags(source:str)->set:
     "The nbdev flags (`#| word` lines at the top of a cell) in `source`"
     return {m.group(1) for line in source.splitlines() if (m := re.match(r'#\|\s*(\w+)\s*$', line.strip()))}
 
-def lesson_notebooks()->list:
-    "The numbered lesson notebooks, in order"
-    return sorted((find_settings_file().parent/'nbs').glob('[0-9][0-9]_*.ipynb'))
-
-def run_notebook(src:Path, dest:Path, timeout:int=1800):
+def run_notebook(
+    src:Path, # the notebook; it runs in its own folder
+    dest:Path, # where the executed copy goes, with its outputs
+    timeout:int=1800, # the most seconds one cell may take
+    env:dict=None, # the kernel's environment variables (this process's when None)
+    kernel:str='python3' # the Jupyter kernel that runs it
+):
     "Execute the notebook `src` in its folder, skipping flagged cells, and save it with its outputs to `dest`"
     import nbformat
     from nbclient import NotebookClient
@@ -81,18 +84,20 @@ def run_notebook(src:Path, dest:Path, timeout:int=1800):
     for cell in nb.cells:
         if cell.cell_type == 'code' and cell_flags(cell.source) & set(SKIPPED_FLAGS):
             cell.metadata.setdefault('tags', []).append('skip-execution')
-    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(src.parent)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, resources={'metadata': {'path': str(Path(src).parent)}})
+    try: client.execute(env=dict(os.environ if env is None else env))
     except CellExecutionError as e:
-        raise RuntimeError(f"{src.name} stopped with an error; its outputs so far are in {dest}.\n{str(e).strip().splitlines()[-1]}") from None
+        error = re.sub(r'\x1b\[[0-9;]*m', '', str(e)).strip().splitlines()[-1]  # without the traceback's colours
+        raise RuntimeError(f"{Path(src).name} stopped with an error; its outputs so far are in {dest}.\n{error}") from None
     finally: nbformat.write(nb, dest)
 
 def workshop_command(args):
-    "Run every lesson notebook in order and keep the executed copies"
+    "Run the lessons, 00 to 07, in order and unattended, and keep the executed copies"
     out = Path(args.out or find_settings_file().parent/'runs').absolute()
     out.mkdir(parents=True, exist_ok=True)
-    for nb in lesson_notebooks():
+    for nb in lesson_paths():
         print(f'Running {nb.name} ...', flush=True)
-        run_notebook(nb, out/nb.name)
+        run_notebook(nb, out/nb.name, env={**os.environ, 'PRIMER_UNATTENDED': '1'})
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
 # %% ../nbs/18_cli.ipynb #8e609052
@@ -103,7 +108,7 @@ def app_command(args):
     from importlib.util import find_spec
     if find_spec('voila') is None: raise RuntimeError("Voilà is not installed: pip install 'primer[app]' (or voila), then run primer app again.")
     from primer_lib.predict import check_model_file
-    from primer_lib.app import voila_command, app_notebook
+    from primer_lib.serve import voila_command, app_notebook
     check_model_file(model)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
     env = {**os.environ, 'PRIMER_MODEL_PATH': str(model), 'PRIMER_MAX_UPLOAD_MB': str(cfg.max_upload_mb)}

@@ -5,42 +5,42 @@
 # %% auto #0
 __all__ = ['ATTRIBUTION_COLUMNS', 'SAMPLE_CREDIT', 'USER_AGENT', 'SEARCHES', 'SOURCES', 'SEARCH_ONLY', 'save_image',
            'read_attribution', 'add_attribution', 'keep_image', 'LabelReport', 'Rejected', 'sample_digits',
-           'download_sample', 'Candidate', 'fetch', 'open_download', 'to_rgb', 'upright_rgb', 'ingest_image',
-           'keep_candidate', 'keep_candidates', 'search_openverse', 'search_ddg', 'pathlib_backports',
-           'check_no_pathlib_backport', 'call_with_deadline', 'search_jmd', 'download_web', 'download_images',
-           'download_for', 'report_table', 'check_download']
+           'download_sample', 'cleaned_names', 'Candidate', 'web_address', 'PoliteRetry', 'fetch', 'open_download',
+           'to_rgb', 'grey_8bit', 'upright_rgb', 'ingest_image', 'keep_candidate', 'keep_candidates',
+           'search_openverse', 'search_ddg', 'pathlib_backports', 'check_no_pathlib_backport', 'call_with_deadline',
+           'search_jmd', 'download_web', 'download_images', 'download_for', 'report_table', 'check_download']
 
-# %% ../nbs/11_download.ipynb #70e6d435
-import csv, hashlib, io, json, os, sys, sysconfig, threading, time, warnings
+# %% ../nbs/11_download.ipynb #79d4cadc
+import csv, hashlib, io, json, os, re, sys, sysconfig, threading, time, warnings
 import multiprocessing as mp
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
-from email.utils import parsedate_to_datetime
-from http.client import HTTPException
 from pathlib import Path
-from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+import urllib3
+from urllib3.exceptions import HTTPError as WebError, LocationValueError, NewConnectionError, TimeoutError as WebTimeout
+from urllib3.util import Retry, Timeout, parse_url
+from PIL import Image, ImageOps, ExifTags, UnidentifiedImageError
 from fastai.vision.all import get_image_files, parent_label, verify_images, show_images, PILImage
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
-from .settings import workshop_settings, check_labels
-from .images import digit_image
+from .settings import workshop_settings, check_labels, check_search_terms
 
 # %% ../nbs/11_download.ipynb #3c7455f8
 _saving = threading.Lock()
 
 def save_image(
     img:Image.Image, # the image to save
-    folder:Path # its label's folder
+    folder:Path, # its label's folder
+    cleaned:set=frozenset() # content names that cleaning took out of their label (`cleaned_names`): rejected
 )->tuple:
     "Save `img` as JPEG in `folder` under a content-hash name; its path, and whether it is new"
     buf = io.BytesIO()
     img.convert('RGB').save(buf, format='JPEG', quality=92)
     data = buf.getvalue()
     dest = Path(folder)/f'{hashlib.sha256(data).hexdigest()[:20]}.jpg'
+    if dest.stem in cleaned: raise Rejected('cleaned')
     with _saving:
         if dest.exists(): return dest, False
         part = dest.parent.parent/'.downloading'/dest.name
@@ -71,10 +71,11 @@ def keep_image(
     img:Image.Image, # the image
     dest:Path, # the dataset folder
     label:str, # its label: it goes to `dest/label/`
+    cleaned:set=frozenset(), # content names cleaning took out of their label: `Rejected('cleaned')`
     **credit # where it came from: url, source, license, creator, title, landing_url
 )->bool:
     "Save `img` in its label folder and credit it in attribution.csv; False when it was there already"
-    path, new = save_image(img, Path(dest)/label)
+    path, new = save_image(img, Path(dest)/label, cleaned)
     if new: add_attribution(dest, dict(file=f'{label}/{path.name}', label=label, **credit))
     return new
 
@@ -93,7 +94,7 @@ class LabelReport:
 class Rejected(Exception):
     "An image that is not kept; the message is the reason counted in the report"
 
-# %% ../nbs/11_download.ipynb #3a64b435
+# %% ../nbs/11_download.ipynb #dae9b737
 def sample_digits(label:str):
     "The 8x8 images of digit `label` in scikit-learn's sample"
     from sklearn.datasets import load_digits
@@ -111,15 +112,28 @@ def download_sample(
     label:str, # a digit, like '3'
     wanted:int, # images wanted for this label
     size:int=128, # side of each image, in pixels
+    cleaned:set=frozenset(), # content names cleaning took out of their label (`cleaned_names`): never written again
     **kwargs # what a web source would take (search terms, timeouts); unused
 )->LabelReport:
     "Add up to `wanted` new handwritten digits `label` from scikit-learn's sample to `dest/label/`"
+    from primer_lib.images import digit_image  # lesson 01's; imported here, as lesson 01 imports this module
     report = LabelReport()
     for p in sample_digits(label):
         if report.kept == wanted: break
-        report.kept += keep_image(digit_image(p, size), dest, label, **SAMPLE_CREDIT)
+        try: report.kept += keep_image(digit_image(p, size), dest, label, cleaned, **SAMPLE_CREDIT)
+        except Rejected as e: report.rejected[str(e)] += 1
     if report.kept < wanted: warnings.warn(f"The sample has no more images of {label}; {report.kept} new ones written.")
     return report
+
+# %% ../nbs/11_download.ipynb #c1ea7ed1
+def cleaned_names(
+    dest:Path # the dataset folder
+)->set:
+    "Content names of the images that cleaning took out of their label (by applies not undone): never downloaded again"
+    from primer_lib.clean import read_journals  # imported here: cleaning is a later step of the library
+    return {_content_name(m['src']) for j in read_journals(dest) if not j.get('undone') for m in j.get('moves', [])}
+
+def _content_name(rel): return re.sub(r'-\d+$', '', Path(rel).stem)  # '3/abc-1.jpg' -> 'abc'
 
 # %% ../nbs/11_download.ipynb #d0d74b9f
 @dataclass
@@ -128,71 +142,97 @@ class Candidate:
     url:str; source:str; license:str=''; creator:str=''; title:str=''; landing_url:str=''
 
 # %% ../nbs/11_download.ipynb #b38dff6a
-USER_AGENT = 'primer-workshop/0.1 (fastai image classifier workshop; Python urllib)'
+USER_AGENT = 'primer-workshop/0.1 (fastai image classifier workshop; Python urllib3)'
+_web = urllib3.PoolManager(num_pools=20, maxsize=8)  # thread safe: one for every download
 
-def _retry_wait(headers, attempt, longest=30.0):
-    "Seconds to wait before retry `attempt`: the server's Retry-After (seconds or a date), else a backoff"
-    value = (headers or {}).get('Retry-After')
-    try: wait = float(value)
-    except (TypeError, ValueError):
-        try: wait = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError): wait = 0.5 * 2**attempt
-    return min(max(wait, 0.0), longest)
+def web_address(
+    url:str # an address found by a search
+)->str:
+    "`url` with spaces and other letters quoted, reserved characters kept; `Rejected('not http')` unless http(s)"
+    try: parsed = parse_url(url.strip())
+    except LocationValueError: raise Rejected('bad address') from None
+    if parsed.scheme not in ('http', 'https') or not parsed.host: raise Rejected('not http')
+    return parsed.url
 
-def _read_capped(resp, max_bytes, started, timeout):
-    if int(resp.headers.get('Content-Length') or 0) > max_bytes: raise Rejected('too large')
-    chunks, size = [], 0
-    while chunk := resp.read(64 * 1024):
-        size += len(chunk)
-        if size > max_bytes: raise Rejected('too large')
-        if time.monotonic() - started > timeout: raise Rejected('timeout')
-        chunks.append(chunk)
-    return b''.join(chunks)
+class PoliteRetry(Retry):
+    "urllib3's `Retry`, whose waits (Retry-After, else a backoff) are at most 30 s and never run past `ends`"
+    ends = float('inf') # a `time.monotonic()`; a wait that would end later gives up instead
+    def new(self, **kw): return _ending(super().new(**kw), self.ends)
+    def sleep(self, response=None):
+        wait = min((response and self.get_retry_after(response)) or self.get_backoff_time(), 30)
+        if time.monotonic() + wait > self.ends: raise Rejected(f'HTTP {response.status}' if response else 'timeout')
+        time.sleep(wait)
+
+def _ending(retry, ends): retry.ends = ends; return retry
 
 # %% ../nbs/11_download.ipynb #86d3af92
 def fetch(
     url:str, # an http(s) address
-    timeout:float=15, # seconds for the whole request
+    timeout:float=15, # seconds for the whole request: connecting, waits between tries and the whole body
     max_bytes:int=20_000_000, # larger answers are rejected as 'too large'
     retries:int=3, # extra tries after a 429 or 5xx answer
-    headers:dict=None # more request headers (for example, an API token)
+    headers:dict=None, # more request headers (for example, an API token)
+    deadline:float=None # a `time.monotonic()` that nothing runs past (a download's overall deadline)
 )->bytes:
     "The body at `url`; raises `Rejected` with a short reason when it cannot be had"
-    for attempt in range(retries + 1):
-        started = time.monotonic()
-        try:
-            with urlopen(Request(url, headers={'User-Agent': USER_AGENT, **(headers or {})}), timeout=timeout) as resp:
-                return _read_capped(resp, max_bytes, started, timeout)
-        except HTTPError as e:
-            if (e.code == 429 or e.code >= 500) and attempt < retries: time.sleep(_retry_wait(e.headers, attempt)); continue
-            raise Rejected(f'HTTP {e.code}') from None
-        except (TimeoutError, OSError, HTTPException, ValueError) as e: raise Rejected(_failure_reason(e)) from None
+    ends = min(time.monotonic() + timeout, deadline or float('inf'))
+    retry = _ending(PoliteRetry(total=None, connect=0, read=0, other=0, status=retries, redirect=5, backoff_factor=0.5,
+                                status_forcelist=(429, 500, 502, 503, 504), raise_on_status=False), ends)
+    try: resp = _web.request('GET', web_address(url), headers={'User-Agent': USER_AGENT, **(headers or {})},
+                             preload_content=False, retries=retry, timeout=Timeout(_left(ends)))
+    except WebError as e: raise Rejected(_failure_reason(e)) from None
+    with resp:
+        if resp.status >= 300: raise Rejected(f'HTTP {resp.status}')
+        try: return _read_capped(resp, max_bytes, ends)
+        except WebError as e: raise Rejected('timeout' if isinstance(e, WebTimeout) else 'truncated') from None
+
+def _left(ends):
+    "Seconds until `ends`; `Rejected('timeout')` when there are none"
+    if (left := ends - time.monotonic()) <= 0: raise Rejected('timeout')
+    return left
 
 def _failure_reason(e):
-    if isinstance(e, URLError): e = e.reason if isinstance(e.reason, Exception) else e
-    if isinstance(e, TimeoutError): return 'timeout'
-    if isinstance(e, HTTPException): return 'truncated'
-    return 'unreachable'
+    e = getattr(e, 'reason', None) or e  # MaxRetryError holds the error of the last try
+    if isinstance(e, LocationValueError): return 'not http'  # a redirect to another scheme
+    if isinstance(e, NewConnectionError): return 'unreachable'  # urllib3 counts it among its timeouts
+    return 'timeout' if isinstance(e, WebTimeout) else 'unreachable'
+
+# %% ../nbs/11_download.ipynb #f7c0a11e
+def _read_capped(resp, max_bytes, ends):
+    "The body of `resp` as it arrives, all of it before `ends`; `Rejected` when it is too large or too slow"
+    if (resp.length_remaining or 0) > max_bytes: raise Rejected('too large')
+    body = bytearray()
+    while chunk := _read_some(resp, ends):
+        body += chunk
+        if len(body) > max_bytes: raise Rejected('too large')
+    return bytes(body)
+
+def _read_some(resp, ends):
+    "What `resp` has ready (up to 64 KiB), waiting for it no later than `ends`"
+    left = _left(ends)
+    if resp.connection and resp.connection.sock: resp.connection.sock.settimeout(left)
+    return resp.read1(64 * 1024)
 
 # %% ../nbs/11_download.ipynb #10248058
-def open_download(data:bytes)->Image.Image:
+def open_download(
+    data:bytes, # a downloaded or uploaded file
+    max_pixels:int=None # images with more pixels are rejected as 'too large' (default: Pillow's `Image.MAX_IMAGE_PIXELS`)
+)->Image.Image:
     "`data` decoded in full as an image; raises `Rejected` for what is not a whole, sane image"
     if not data: raise Rejected('not an image')
-    with warnings.catch_warnings():
-        warnings.simplefilter('error', Image.DecompressionBombWarning)
-        try:
-            img = Image.open(io.BytesIO(data))
-            img.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning): raise Rejected('too large') from None
-        except UnidentifiedImageError: raise Rejected('not an image') from None
-        except (OSError, SyntaxError, ValueError, EOFError): raise Rejected('truncated') from None
+    try:
+        img = Image.open(io.BytesIO(data))  # reads the header: the size, not the pixels
+        if img.width * img.height > (max_pixels or Image.MAX_IMAGE_PIXELS or float('inf')): raise Rejected('too large')
+        img.load()
+    except Image.DecompressionBombError: raise Rejected('too large') from None
+    except UnidentifiedImageError: raise Rejected('not an image') from None
+    except (OSError, SyntaxError, ValueError, EOFError): raise Rejected('truncated') from None
     return img
 
 # %% ../nbs/11_download.ipynb #7b90c255
 def to_rgb(img:Image.Image)->Image.Image:
     "`img` (its first frame, for an animation) as RGB, transparent parts on white"
-    if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):
-        img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257).clip(0, 255).astype(np.uint8))
+    if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'): img = grey_8bit(img)
     if img.mode == 'P' or 'transparency' in img.info: img = img.convert('RGBA')
     if img.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa'):
         paper = Image.new('RGB', img.size, 'white')
@@ -200,9 +240,21 @@ def to_rgb(img:Image.Image)->Image.Image:
         return paper
     return img.convert('RGB')
 
+def grey_8bit(
+    img:Image.Image, # a 16-bit or 32-bit grey image (mode I;16, I or F)
+    rows:int=256 # rows converted at once
+)->Image.Image:
+    "`img` as an 8-bit 'L' image, each value `v // 257` within 0..255, a band of `rows` at a time (no full-size copies)"
+    out = Image.new('L', img.size)
+    for top in range(0, img.height, rows):
+        band = np.asarray(img.crop((0, top, img.width, min(top + rows, img.height))))
+        out.paste(Image.fromarray(np.clip(band // 257, 0, 255).astype(np.uint8)), (0, top))
+    return out
+
 def upright_rgb(img:Image.Image)->Image.Image:
     "`img` turned the way its EXIF orientation says, then as RGB"
-    return to_rgb(ImageOps.exif_transpose(img))
+    if img.getexif().get(ExifTags.Base.Orientation, 1) != 1: img = ImageOps.exif_transpose(img)  # else no copy
+    return to_rgb(img)
 
 # %% ../nbs/11_download.ipynb #7712faf0
 def ingest_image(
@@ -223,14 +275,16 @@ def keep_candidate(
     dest:Path, # the dataset folder
     label:str, # its label
     max_side:int=512, # long side of the saved image, at most
-    deadline:float=None, # a `time.monotonic()` after which nothing new starts
+    deadline:float=None, # a `time.monotonic()` after which nothing new starts, and no request runs
+    cleaned:set=frozenset(), # content names cleaning took out of their label: rejected as 'cleaned'
     **fetch_args # `timeout`, `max_bytes`, `retries` for `fetch`
 )->str:
     "'kept', 'duplicate' or the reason `c` was rejected"
     if deadline and time.monotonic() > deadline: return 'deadline'
-    try: img = ingest_image(fetch(c.url, **fetch_args), max_side)
+    try:
+        img = ingest_image(fetch(c.url, deadline=deadline, **fetch_args), max_side)
+        return 'kept' if keep_image(img, dest, label, cleaned, **asdict(c)) else 'duplicate'
     except Rejected as e: return str(e)
-    return 'kept' if keep_image(img, dest, label, **asdict(c)) else 'duplicate'
 
 # %% ../nbs/11_download.ipynb #85b6b8d3
 def keep_candidates(
@@ -265,13 +319,15 @@ def _count(report, outcome):
 # %% ../nbs/11_download.ipynb #61b98fb3
 def _openverse_candidate(r):
     license = f"{r.get('license') or ''} {r.get('license_version') or ''}".strip()
-    return Candidate(r['url'], 'openverse', license, r.get('creator') or '', r.get('title') or '', r.get('foreign_landing_url') or '')
+    return Candidate(r.get('url') or '', 'openverse', license, r.get('creator') or '', r.get('title') or '', r.get('foreign_landing_url') or '')
 
 def search_openverse(
     query:str, # what to search for
     n:int, # candidates wanted
     base_url:str='https://api.openverse.org', # the API (setting `openverse_url`)
     timeout:float=15, # seconds per request
+    skip:set=frozenset(), # addresses we have already: paged past, not returned
+    deadline:float=None, # a `time.monotonic()` no request or wait runs past
     **kwargs
 )->list:
     "Up to `n` Openverse images for `query`, with their license and creator"
@@ -280,12 +336,12 @@ def search_openverse(
     headers = {'Authorization': f'Bearer {token}'} if token else {}
     for page in range(1, 1000):
         url = f"{base_url}/v1/images/?{urlencode(dict(q=query, page_size=size, page=page))}"
-        try: answer = json.loads(fetch(url, timeout=timeout, headers=headers))
+        try: answer = json.loads(fetch(url, timeout=timeout, headers=headers, deadline=deadline))
         except Rejected as e:
             if page > 1 and str(e).startswith('HTTP 4'): break  # past the last page Openverse allows
             raise RuntimeError(f"Openverse at {base_url} did not answer ({e}). Check the network, or use the source ddg, "
                                "or sample to work offline.") from None
-        found += [_openverse_candidate(r) for r in answer.get('results', []) if r.get('url')]
+        found += [c for c in map(_openverse_candidate, answer.get('results', [])) if c.url and c.url not in skip]
         if len(found) >= n or page >= answer.get('page_count', 0) or not answer.get('results'): break
     return found[:n]
 
@@ -295,23 +351,24 @@ def search_ddg(
     n:int, # candidates wanted
     pause:float=1.0, # seconds between two pages
     timeout:float=15, # seconds per request
+    skip:set=frozenset(), # addresses we have already: paged past, not returned
     **kwargs
 )->list:
     "Up to `n` DuckDuckGo images for `query`"
     from ddgs import DDGS
     from ddgs.exceptions import DDGSException
-    found = {}
+    found, seen = {}, set()
     for page in range(1, 20):
         if page > 1: time.sleep(pause)
-        try: results = DDGS(timeout=int(timeout)).images(query, max_results=n, page=page, backend='duckduckgo')
+        try: results = [r for r in DDGS(timeout=int(timeout)).images(query, max_results=n, page=page, backend='duckduckgo') if r.get('image')]
         except DDGSException as e:
-            if found: break
+            if found or seen: break
             raise RuntimeError(f"DuckDuckGo gave no images for {query!r} ({e}). Wait a minute and try again, try other "
                                "search terms, or use the source openverse, or sample to work offline.") from None
-        new = {r['image']: Candidate(r['image'], 'ddg', title=r.get('title', ''), landing_url=r.get('url', ''))
-               for r in results if r.get('image') and r['image'] not in found}
-        if not new: break
-        found.update(new)
+        if not {r['image'] for r in results} - seen: break  # nothing it had not shown: the results ended
+        seen |= {r['image'] for r in results}
+        found.update({r['image']: Candidate(r['image'], 'ddg', title=r.get('title', ''), landing_url=r.get('url', ''))
+                      for r in results if r['image'] not in skip and r['image'] not in found})
         if len(found) >= n: break
     return list(found.values())[:n]
 
@@ -355,6 +412,7 @@ def search_jmd(
     query:str, # what to search for
     n:int, # candidates wanted
     search_deadline:float=60, # seconds before we give up on it
+    skip:set=frozenset(), # addresses we have already: asked for on top of `n`, not returned
     **kwargs
 )->list:
     "Up to `n` image addresses from jmd_imagescraper's DuckDuckGo search, given up after `search_deadline` seconds"
@@ -363,11 +421,11 @@ def search_jmd(
     except ImportError:
         raise RuntimeError("jmd_imagescraper is not installed: pip install --no-deps jmd_imagescraper "
                            "(or use the source ddg, which does the same search with a maintained package).") from None
-    try: urls = call_with_deadline(duckduckgo_scrape_urls, (query, n), search_deadline)
+    try: urls = call_with_deadline(duckduckgo_scrape_urls, (query, n + len(skip)), search_deadline)
     except (TimeoutError, RuntimeError) as e:
         raise RuntimeError(f"jmd_imagescraper found nothing for {query!r} ({e}); it no longer gets past DuckDuckGo. "
                            "Use the source ddg instead.") from None
-    return [Candidate(u, 'jmd', title=query) for u in urls[:n]]
+    return [Candidate(u, 'jmd', title=query) for u in urls if u not in skip][:n]
 
 # %% ../nbs/11_download.ipynb #e5760e32
 SEARCHES = dict(ddg=search_ddg, openverse=search_openverse, jmd=search_jmd)
@@ -377,13 +435,20 @@ SEARCH_ONLY = ('base_url', 'pause', 'search_deadline')
 
 def download_web(dest, label, wanted, source, search_terms=('{label}',), **kwargs)->LabelReport:
     "Search `source` for `label` with each of `search_terms`, then keep images until `wanted` are new"
-    known, found = {r['url'] for r in read_attribution(dest)}, {}
+    had, found = {r['url'] for r in read_attribution(dest)}, {}
     search_args = {k: kwargs.pop(k) for k in SEARCH_ONLY if k in kwargs}  # the rest is for both
     for term in search_terms:
-        for c in SEARCHES[source](term.format(label=label), 2 * wanted + 10, **search_args, **kwargs): found.setdefault(c.url, c)
+        for c in SEARCHES[source](term.format(label=label), 2 * wanted + 10, skip=had | set(found), **search_args, **kwargs):
+            found.setdefault(c.url, c)
     report = LabelReport()
-    keep_candidates([c for u, c in found.items() if u not in known], dest, label, report, wanted, **kwargs)
+    keep_candidates(list(found.values()), dest, label, report, wanted, **kwargs)
+    if report.kept < wanted: warnings.warn(_short_of(label, source, wanted, report, kwargs.get('deadline')))
     return report
+
+def _short_of(label, source, wanted, report, deadline):
+    why = 'the deadline passed' if deadline and time.monotonic() > deadline else f'the {source} search ran out of images'
+    return (f"{label}: {report.kept} new images of the {wanted} wanted, {wanted - report.kept} missing: {why}. "
+            "Add search terms (search_terms in settings.ini), try another source, or ask for fewer images.")
 
 # %% ../nbs/11_download.ipynb #f44315af
 def _images_in(folder): return len(get_image_files(folder, recurse=False)) if Path(folder).is_dir() else 0
@@ -400,11 +465,12 @@ def download_images(
     labels = check_labels(labels)
     if source not in SOURCES: raise ValueError(f"Unknown source {source!r}: choose one of {', '.join(SOURCES)}.")
     if int(per_label) < 1: raise ValueError(f"Images per label must be at least 1, not {per_label}.")
-    ends, reports = time.monotonic() + deadline, {}
+    if 'search_terms' in kwargs: kwargs['search_terms'] = check_search_terms(kwargs['search_terms'])
+    ends, reports, cleaned = time.monotonic() + deadline, {}, cleaned_names(dest)
     for label in labels:
         had = _images_in(Path(dest)/label)
         get = download_sample if source == 'sample' else download_web
-        report = get(Path(dest), label, per_label - had, source=source, deadline=ends, **kwargs) if had < per_label else LabelReport()
+        report = get(Path(dest), label, per_label - had, source=source, deadline=ends, cleaned=cleaned, **kwargs) if had < per_label else LabelReport()
         report.had += had
         reports[label] = report
     return reports

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['valid_folder_name', 'workshop_splitter', 'label_folders', 'label_counts', 'check_dataset']
 
-# %% ../nbs/12_folders.ipynb #7a27a007
+# %% ../nbs/12_folders.ipynb #3839837f
 from pathlib import Path
 import pandas as pd
 from fastai.vision.all import *

@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['with_data', 'losses_table', 'class_report', 'class_counts']
 
-# %% ../nbs/04_interpret.ipynb #3611224c
-from pathlib import Path
-import warnings
+# %% ../nbs/04_interpret.ipynb #5fa459db
 import pandas as pd
 from fastai.vision.all import *
 from .settings import workshop_settings
 from .data import workshop_dataloaders
+from .folders import label_counts
+from .workshop import ensure_images, ensure_model
 
-# %% ../nbs/04_interpret.ipynb #e66a36c3
+# %% ../nbs/04_interpret.ipynb #161e1a3c
 def with_data(
     learn:Learner, # a learner loaded with `load_learner`
     dls:DataLoaders # the data to interpret it on
@@ -27,7 +27,7 @@ def with_data(
     learn.dls = dls
     return learn
 
-# %% ../nbs/04_interpret.ipynb #47a4612c
+# %% ../nbs/04_interpret.ipynb #8a421e35
 def losses_table(
     learn:Learner, # a learner with data attached
     dl:DataLoader=None # the images to rank (default: the validation set)
@@ -40,7 +40,7 @@ def losses_table(
                              predicted=[vocab[int(i)] for i in probs.argmax(1)], probability=probs.max(1).values.numpy().round(3),
                              loss=losses.numpy().round(3))).sort_values('loss', ascending=False, ignore_index=True)
 
-# %% ../nbs/04_interpret.ipynb #db299b50
+# %% ../nbs/04_interpret.ipynb #42f3fea3
 def class_report(interp:ClassificationInterpretation)->pd.DataFrame:
     "Precision, recall and number of validation images for each label, from the confusion matrix"
     cm = interp.confusion_matrix()  # rows: true labels, columns: predictions
@@ -48,16 +48,12 @@ def class_report(interp:ClassificationInterpretation)->pd.DataFrame:
     return pd.DataFrame(dict(precision=right / np.maximum(cm.sum(0), 1), recall=right / np.maximum(cm.sum(1), 1),
                              images=cm.sum(1)), index=list(interp.vocab)).round(3)
 
-# %% ../nbs/04_interpret.ipynb #33e685b7
+# %% ../nbs/04_interpret.ipynb #23ff9f76
 def class_counts(
     path:Path, # the dataset folder
-    labels=None, # the labels to count (default: every label folder)
-    max_ratio:float=3.0 # warn when the largest label has more than this many times the images of the smallest
+    labels=None # the labels to count (default: every label folder)
 )->pd.Series:
-    "Images per label in `path`, with a warning when the labels are badly imbalanced"
-    from primer_lib.data import label_counts
+    "Images per label in `path`; a warning when one label has more than three times the images of another"
     counts = pd.Series(label_counts(path, labels), name='images')
-    if counts.min() * max_ratio < counts.max():
-        warnings.warn(f"The labels are imbalanced: {counts.idxmax()} has {counts.max()} images, {counts.idxmin()} only "
-                      f"{counts.min()}. Get more images of the small labels, or fewer of the large ones.")
+    if counts.max() > 3 * counts.min(): warnings.warn(f"The labels are imbalanced: {dict(counts)}. Get more images of the small ones.")
     return counts

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UNREADABLE', 'existing_model_file', 'load_model', 'check_model_file', 'open_image', 'predict_image', 'predict_files']
 
-# %% ../nbs/15_models.ipynb #fe5022f6
+# %% ../nbs/15_models.ipynb #246f899e
 import json
 from pathlib import Path
 from PIL import Image
@@ -14,7 +14,7 @@ from .settings import workshop_settings
 from .training import manifest_path, sha256_of
 from .download import open_download, upright_rgb, Rejected
 
-# %% ../nbs/15_models.ipynb #45330d7a
+# %% ../nbs/15_models.ipynb #e07ed91d
 def existing_model_file(path:Path)->Path:
     "`path`, once we know a file is there"
     path = Path(path)
@@ -33,7 +33,7 @@ def load_model(
     if not isinstance(learn, Learner): raise ValueError(f"{path} holds a {type(learn).__name__}, not a fastai Learner.")
     return learn
 
-# %% ../nbs/15_models.ipynb #7f04e7fe
+# %% ../nbs/15_models.ipynb #e6f5a637
 def check_model_file(
     path:Path # an exported model (.pkl) with its manifest beside it
 )->dict:
@@ -44,7 +44,7 @@ def check_model_file(
     if sha256_of(path) != info.get('sha256'): raise ValueError(f"{path} does not match the sha256 in {manifest.name}: it changed since export. Export it again.")
     return info
 
-# %% ../nbs/15_models.ipynb #996639bf
+# %% ../nbs/15_models.ipynb #3124ddee
 def open_image(
     src # a path, bytes, or a PIL image
 )->PILImage:
@@ -68,7 +68,7 @@ def predict_image(
     return dict(label=str(label), probability=round(float(probs[idx]), 4),
                 probabilities={str(k): round(float(p), 4) for k, p in zip(learn.dls.vocab, probs)})
 
-# %% ../nbs/15_models.ipynb #b21c0e88
+# %% ../nbs/15_models.ipynb #d81a0efb
 def predict_files(
     learn:Learner, # a loaded model
     files:list # image paths

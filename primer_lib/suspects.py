@@ -5,12 +5,17 @@
 # %% auto #0
 __all__ = ['suspect_images']
 
-# %% ../nbs/05_clean.ipynb #7a755a08
+# %% ../nbs/05_clean.ipynb #53093355
 import pandas as pd
 from fastai.vision.all import *
-from .interpret import losses_table
+from .settings import workshop_settings
+from .data import workshop_dataloaders
+from .interpret import with_data, losses_table
+from .clean import CleanerMarks, apply_decisions
+from .training import train_classifier, export_model
+from .workshop import ensure_images, ensure_model, unattended
 
-# %% ../nbs/05_clean.ipynb #29260c8e
+# %% ../nbs/05_clean.ipynb #7eed584f
 def suspect_images(
     learn:Learner, # a learner with data attached
     n:int=12 # how many to list

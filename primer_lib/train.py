@@ -5,11 +5,10 @@
 # %% auto #0
 __all__ = ['imagenet_top']
 
-# %% ../nbs/03_train.ipynb #9e1ca187
-import torch
+# %% ../nbs/03_train.ipynb #26e383d1
 from fastai.vision.all import *
 
-# %% ../nbs/03_train.ipynb #bd4b95e5
+# %% ../nbs/03_train.ipynb #3ff2425c
 def imagenet_top(model:nn.Module, img:PILImage, k:int=3)->list:
     "The `k` ImageNet classes `model` finds most likely for `img`, with their probabilities"
     from timm.data import ImageNetInfo

@@ -4,14 +4,16 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'load_weights_in_order', 'efficientnet_lite0', 'KeepBatchNormStats', 'get_arch', 'workshop_learner',
-           'body_features', 'fit_linear_head', 'train_fast', 'fine_tune_within', 'chosen_recipe', 'feature_cache',
-           'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'export_model']
+           'read_feature_cache', 'write_feature_cache', 'body_features', 'fit_linear_head', 'train_fast',
+           'fine_tune_within', 'chosen_recipe', 'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of',
+           'manifest_path', 'export_model']
 
-# %% ../nbs/13_training.ipynb #bfc06fad
-import hashlib, json, time
+# %% ../nbs/13_training.ipynb #686bb622
+import hashlib, json, os, time, warnings
 from importlib.metadata import version
 from pathlib import Path
 import torch, timm
+from safetensors.torch import save_file
 from fastai.vision.all import *
 from .settings import workshop_settings, Settings
 from .data import workshop_dataloaders
@@ -75,19 +77,43 @@ def _item_key(f):
     st = Path(f).stat()
     return f'{Path(f).resolve()}:{st.st_size}:{st.st_mtime_ns}'
 
+def read_feature_cache(
+    cache:Path # a .pt file written by `write_feature_cache` (None: no cache)
+)->dict:
+    "The features kept in `cache`, by file; empty, with a warning, when it is missing, empty or damaged"
+    if not cache or not Path(cache).exists(): return {}
+    try: store = torch.load(cache, map_location='cpu', weights_only=True)
+    except Exception as e: store = e
+    if isinstance(store, dict) and all(isinstance(k, str) and isinstance(v, Tensor) and v.ndim == 1 for k, v in store.items()): return store
+    why = f'{type(store).__name__}: {str(store).splitlines()[0][:80]}' if isinstance(store, Exception) else f'it holds a {type(store).__name__}'
+    warnings.warn(f"The feature cache {cache} can't be read ({why}); computing the features again.", stacklevel=2)
+    return {}
+
+def write_feature_cache(
+    store:dict, # features by file key
+    cache:Path # where they go
+):
+    "Save `store` to `cache` whole or not at all: to a temporary file beside it, then renamed over it"
+    cache = Path(cache); cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_name(f'.{cache.name}.{os.getpid()}.tmp')
+    try: torch.save(store, temporary); os.replace(temporary, cache)
+    finally: temporary.unlink(missing_ok=True)
+
+def _embed(learn, files):
+    "The body and pooling of `learn` run over `files` on the data's device; the features on the CPU"
+    embed = nn.Sequential(learn.model[0], *learn.model[1][:2]).eval().to(learn.dls.device)
+    with torch.no_grad(): return torch.cat([embed(xb).as_subclass(Tensor).cpu() for xb, in learn.dls.test_dl(files, bs=64)])
+
 def body_features(
     learn:Learner, # a `vision_learner`: body, then a head starting with pooling and flattening
     files:list, # image files
     cache:Path=None # a .pt file keeping features between runs (None: no cache)
 )->Tensor:
-    "The frozen body's pooled features of `files`, in order, prepared as for validation"
-    store = torch.load(cache) if cache and Path(cache).exists() else {}
-    keys = [_item_key(f) for f in files]
+    "The frozen body's pooled features of `files`, in order, prepared as for validation, on the CPU"
+    store, keys = read_feature_cache(cache), [_item_key(f) for f in files]
     if missing := [f for f, k in zip(files, keys) if k not in store]:
-        embed = nn.Sequential(learn.model[0], *learn.model[1][:2]).eval()
-        with torch.no_grad(): feats = torch.cat([embed(xb).as_subclass(Tensor) for xb, in learn.dls.test_dl(missing, bs=64)])
-        store.update(zip(map(_item_key, missing), feats))
-        if cache: Path(cache).parent.mkdir(parents=True, exist_ok=True); torch.save(store, cache)
+        store.update(zip(map(_item_key, missing), _embed(learn, missing)))
+        if cache: write_feature_cache(store, cache)
     return torch.stack([store[k] for k in keys])
 
 # %% ../nbs/13_training.ipynb #8b64d235
@@ -121,9 +147,11 @@ def train_fast(
     features = body_features(learn, list(dls.train_ds.items) + list(dls.valid_ds.items), cache)  # one pass over both
     x, x_valid = features[:n_train], features[n_train:]
     head = fit_linear_head(x, labels(dls.train_ds), len(dls.vocab))
+    with torch.no_grad(): accuracy = float((head(x_valid).argmax(1) == labels(dls.valid_ds)).float().mean())
     learn.model[1] = nn.Sequential(*learn.model[1][:2], head)
+    learn.model.to(dls.device)  # the head was fitted on the CPU; the body may be on the data's device
     learn.opt = None  # the old optimiser holds the replaced layers; fastai makes a new one when it needs one
-    with torch.no_grad(): return float((head(x_valid).argmax(1) == labels(dls.valid_ds)).float().mean())
+    return accuracy
 
 # %% ../nbs/13_training.ipynb #18315786
 def fine_tune_within(
@@ -142,8 +170,9 @@ def fine_tune_within(
 
 # %% ../nbs/13_training.ipynb #50e6f4aa
 def chosen_recipe(recipe:str)->str:
-    "'fast' or 'classic': `recipe`, with 'auto' meaning classic on a GPU and fast on a CPU"
-    return ('classic' if torch.cuda.is_available() else 'fast') if recipe == 'auto' else recipe
+    "'fast' or 'classic': `recipe`, with 'auto' meaning classic where fastai trains on a GPU (CUDA or Apple's MPS), fast on the CPU"
+    if recipe != 'auto': return recipe
+    return 'fast' if default_device().type == 'cpu' else 'classic'  # fastai's own choice of device
 
 def feature_cache(cfg:Settings)->Path:
     "Where the fast path keeps the body's features for `cfg`'s data, architecture and image size"

@@ -6,16 +6,16 @@
 __all__ = ['INSTALL_CELL', 'lesson_paths', 'first_code_cell', 'unattended', 'ensure_images', 'model_labels', 'ensure_model',
            'scratch_workshop']
 
-# %% ../nbs/17_workshop.ipynb #85a66c2b
+# %% ../nbs/17_workshop.ipynb #d2833b58
 import os, json, tempfile
 from dataclasses import replace
 from pathlib import Path
 from .settings import workshop_settings, Settings, DEFAULTS, parse_labels
 
-# %% ../nbs/17_workshop.ipynb #730f9964
+# %% ../nbs/17_workshop.ipynb #ebb25b34
 INSTALL_CELL = '#@title Install primer if it is missing (in Colab; about a minute)\nimport importlib.util, os, subprocess, sys\nREPO = \'https://github.com/YOUR-ORG/primer\'  # the workshop\'s address: `make colab REPO=...` sets it in every lesson\nif importlib.util.find_spec(\'primer_lib\') is None:\n    what = os.environ.get(\'PRIMER_INSTALL\') or f\'primer @ git+{REPO}\'\n    if \'YOUR-ORG\' in what: raise SystemExit("The workshop\'s address is not set: ask your presenter for it, or in your copy run make colab REPO=https://github.com/you/primer")\n    pip = subprocess.run([sys.executable, \'-m\', \'pip\', \'install\', \'-q\', what], capture_output=True, text=True)\n    if pip.returncode: raise SystemExit(f"pip could not install primer from {what}: {(pip.stderr or pip.stdout).strip().splitlines()[-1:]}. Check the address, or PRIMER_INSTALL.")\n    importlib.invalidate_caches()'
 
-# %% ../nbs/17_workshop.ipynb #f839122e
+# %% ../nbs/17_workshop.ipynb #5f5cbe8d
 def lesson_paths(nbs:Path=None)->list:
     "The lesson notebooks, 00 to 07, in order"
     from primer_lib.settings import find_settings_file
@@ -25,12 +25,12 @@ def first_code_cell(path:Path)->str:
     "The source of the first code cell of the notebook at `path`"
     return next(''.join(c['source']) for c in json.loads(Path(path).read_text())['cells'] if c['cell_type'] == 'code')
 
-# %% ../nbs/17_workshop.ipynb #0e0295e4
+# %% ../nbs/17_workshop.ipynb #10bd7ec1
 def unattended()->bool:
     "True when a test or the workshop runner executes the notebooks (`PRIMER_UNATTENDED=1`), not a learner"
     return os.environ.get('PRIMER_UNATTENDED') == '1'
 
-# %% ../nbs/17_workshop.ipynb #c41bad63
+# %% ../nbs/17_workshop.ipynb #d568fc0d
 def ensure_images(
     cfg:Settings, # the workshop's settings
     say=print # called with the one line that says what was done
@@ -51,7 +51,7 @@ def _download(cfg):
     check_download(download_for(cfg, show_progress=False))
     return cfg
 
-# %% ../nbs/17_workshop.ipynb #bbd7084b
+# %% ../nbs/17_workshop.ipynb #e4472ebb
 def model_labels(model_path:Path)->list:
     "The labels in the manifest beside the model at `model_path` (None when there is none)"
     from primer_lib.training import manifest_path
@@ -73,7 +73,7 @@ def ensure_model(
     export_model(learn, path, cfg.arch, cfg.image_size)
     return path
 
-# %% ../nbs/17_workshop.ipynb #4f929c11
+# %% ../nbs/17_workshop.ipynb #cd466748
 def scratch_workshop(
     per_label:int=20, # images per label
     **overrides # more settings, like labels or image_size

@@ -1,7 +1,7 @@
 "A loopback web server that answers like the Openverse API and serves every kind of file a web download brings back."
-import io, json, struct, threading, time, zlib
+import io, json, re, struct, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse, parse_qs
+from urllib.parse import urlparse, parse_qs, unquote
 import numpy as np
 from PIL import Image
 
@@ -57,6 +57,9 @@ FILES = {
 KEPT = ['good.jpg', 'good.png', 'good.webp', 'palette.png', 'cmyk.jpg', 'deep.png', 'animated.gif', 'rotated.jpg', 'busy.jpg']
 REJECTED = {'not an image': 2, 'truncated': 1, 'too small': 1, 'too large': 1, 'HTTP 404': 1, 'timeout': 1}
 STALL_SECONDS = 4
+TRICKLE_SECONDS = 0.05  # between two bytes of /img/trickle.jpg
+# More routes, outside FILES: photo-<n>...jpg is photo(n) as JPEG (any name after the number: spaces, accents);
+# trickle.jpg sends GOOD a byte at a time; wait.jpg always answers 429 with Retry-After: 5
 
 class FakeWeb:
     "The server: `base` is its address; `hits` lists (time, path) of every request; `queries` maps a query to image names"
@@ -70,7 +73,7 @@ class FakeWeb:
 
     def close(self): self.server.shutdown(); self.server.server_close()
     def hits_of(self, path): return [t for t, p in self.hits if p == path]
-    def url(self, name): return f'{self.base}/img/{name}'
+    def url(self, name): return name if '://' in name else f'{self.base}/img/{name}'
 
     def results(self, query):
         "Openverse-like records for the images listed for `query`"
@@ -85,8 +88,11 @@ class FakeWeb:
                 url = urlparse(self.path)
                 with web.lock: web.hits.append((time.monotonic(), url.path)); n = len(web.hits_of(url.path))
                 if url.path == '/v1/images/': return self.search(parse_qs(url.query))
-                name = url.path.removeprefix('/img/')
+                name = unquote(url.path.removeprefix('/img/'))
                 if name == 'busy.jpg' and n == 1: return self.send(429, 'text/plain', b'slow down', {'Retry-After': '1'})
+                if name == 'wait.jpg': return self.send(429, 'text/plain', b'come back later', {'Retry-After': '5'})
+                if name == 'trickle.jpg': return self.trickle(GOOD)
+                if seed := re.match(r'photo-(\d+)', name): return self.send(200, 'image/jpeg', as_bytes(photo(int(seed[1])), 'JPEG'))
                 if name.startswith('stall'): time.sleep(STALL_SECONDS); name = 'stall.jpg'
                 self.send(*FILES.get(name, (404, 'text/plain', b'no such file')))
             def search(self, q):
@@ -95,6 +101,13 @@ class FakeWeb:
                 body = dict(result_count=len(results), page_count=-(-len(results) // size), page_size=size, page=page,
                             results=results[(page - 1) * size:page * size])
                 self.send(200, 'application/json', json.dumps(body).encode())
+            def trickle(self, body):
+                "Send `body` one byte every TRICKLE_SECONDS, as a host on a bad line does"
+                self.send_response(200); self.send_header('Content-Type', 'image/jpeg'); self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                try:
+                    for i in range(len(body)): self.wfile.write(body[i:i + 1]); time.sleep(TRICKLE_SECONDS)
+                except (BrokenPipeError, ConnectionResetError): pass
             def send(self, status, kind, body, headers={}):
                 self.send_response(status)
                 self.send_header('Content-Type', kind); self.send_header('Content-Length', str(len(body)))

@@ -30,7 +30,8 @@ def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
         assert 'tells apart: \\u003cb\\u003e3, 7' in page
         assert 'application/vnd.jupyter.widget-view+json' in page
         assert 'Traceback' not in page
-        assert 'An upload widget hands us' not in page  # cells tagged `lesson` are left out of the page
+        assert 'This notebook is the app' not in page  # cells tagged `lesson` are left out of the page
+        assert 'primer-file' not in page  # and so is the stand-in upload: no answer until someone uploads
         kernels = psutil.Process(server.pid).children(recursive=True)
         assert kernels, 'no kernel was started'
         server.terminate(); server.wait(60)

@@ -70,7 +70,10 @@ def _fails_with(res, *words):
     for w in words: assert w in res.stderr, res.stderr
 
 def test_bad_settings_get_clear_messages(tmp_path):
-    _fails_with(primer('download', '--dest', tmp_path, cwd=tmp_path, env={'PRIMER_SETTINGS': ''}), 'No settings.ini', 'PRIMER_SETTINGS')
+    _fails_with(primer('download', '--dest', tmp_path, env={'PRIMER_SETTINGS': tmp_path/'missing.ini'}), 'not a file', 'PRIMER_SETTINGS')
+    alone = primer('download', '--per-label', 3, cwd=tmp_path, env={'PRIMER_SETTINGS': ''})  # no settings.ini: the defaults
+    assert alone.returncode == 0, alone.stderr
+    assert sorted(p.name for p in (tmp_path/'data').iterdir() if p.is_dir() and not p.name.startswith('.')) == ['3', '7']
     text = (ROOT/'settings.ini').read_text()
     (tmp_path/'unknown.ini').write_text(text + 'colour = red\n')
     _fails_with(primer('download', env={'PRIMER_SETTINGS': tmp_path/'unknown.ini'}), 'Unknown setting(s) colour')

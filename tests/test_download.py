@@ -1,12 +1,14 @@
 "Web sources against a loopback fake: what is kept, what is rejected and why, attribution, top-ups, deadlines."
-import hashlib, sys, threading, time
+import hashlib, io, sys, threading, time, tracemalloc, warnings
 from pathlib import Path
+import numpy as np
 import pytest
 from PIL import Image
 from conftest import primer, last_json
-from fake_web import FakeWeb, FILES, KEPT, REJECTED
+from fake_web import FakeWeb, FILES, KEPT, REJECTED, GOOD, as_bytes, photo
 from primer_lib.download import (download_images, search_openverse, search_ddg, search_jmd, check_no_pathlib_backport,
-                                 read_attribution, ATTRIBUTION_COLUMNS)
+                                 read_attribution, ATTRIBUTION_COLUMNS, fetch, open_download, to_rgb, Rejected)
+from primer_lib.clean import apply_decisions
 
 EVERYTHING = list(FILES)
 
@@ -141,3 +143,97 @@ def test_primer_download_from_openverse(web, tmp_path):
     assert res.returncode == 2 and 'all different' in res.stderr
     res = primer('download', '--labels', '3,7', '--per-label', -2, '--dest', tmp_path)
     assert res.returncode == 2 and "'images_per_label'" in res.stderr
+
+def images_named(dest, names):
+    "The label folders of `dest` holding an image named like one of `names` (a '-1' suffix aside)"
+    return sorted(p.parent.name for p in Path(dest).glob('*/*.jpg') if p.stem.split('-')[0] in names)
+
+def test_a_download_never_brings_back_what_cleaning_moved(tmp_path):
+    download_images(tmp_path, ['3', '7'], 10, show_progress=False)
+    three = sorted((tmp_path/'3').glob('*.jpg'))
+    out, moved = [p.stem for p in three[:2]], three[2].stem
+    apply_decisions(tmp_path, dict(delete=[f'3/{p.name}' for p in three[:2]], relabel={f'3/{three[2].name}': '7'}), log=print)
+    report = download_images(tmp_path, ['3', '7'], 10, show_progress=False)
+    assert images_named(tmp_path, out) == [] and images_named(tmp_path, [moved]) == ['7']
+    assert report['3'].as_dict() == dict(images=10, had=7, kept=3, duplicates=0, rejected={'cleaned': 3})
+    assert report['7'].as_dict()['had'] == 11
+
+def test_a_web_download_never_brings_back_cleaned_content_from_another_address(web, tmp_path):
+    web.queries['pair'] = ['good.jpg', 'good.webp']
+    openverse(web, tmp_path, 2, search_terms=('pair',))
+    out = next(r['file'] for r in read_attribution(tmp_path) if r['url'] == web.url('good.jpg'))
+    apply_decisions(tmp_path, dict(delete=[out]), log=print)
+    web.queries['pair'] += ['copy.jpg', 'good.png']  # copy.jpg: good.jpg's content at another address
+    report = openverse(web, tmp_path, 2, search_terms=('pair',))['bears']
+    assert images_named(tmp_path, [Path(out).stem]) == []
+    assert report.as_dict() == dict(images=2, had=1, kept=1, duplicates=0, rejected={'cleaned': 1})
+
+def test_a_top_up_pages_past_what_is_recorded(web, tmp_path):
+    web.queries['photos'] = [f'photo-{i}.jpg' for i in range(40)]
+    assert openverse(web, tmp_path, 20, search_terms=('photos',))['bears'].kept == 20
+    assert openverse(web, tmp_path, 25, search_terms=('photos',))['bears'].as_dict()['kept'] == 5
+    with pytest.warns(UserWarning, match=r'bears: 15 new images of the 25 wanted, 10 missing: the openverse search ran out'):
+        report = openverse(web, tmp_path, 50, search_terms=('photos',))['bears']
+    assert report.images == 40 and len(read_attribution(tmp_path)) == 40
+
+def test_only_http_is_fetched_and_addresses_are_quoted(web, tmp_path):
+    with pytest.raises(Rejected, match='not http'): fetch('file:///etc/hostname')
+    assert fetch(web.url('photo-7 grizzly bär.jpg')) == as_bytes(photo(7), 'JPEG')
+    assert web.hits[-1][1] == '/img/photo-7%20grizzly%20b%C3%A4r.jpg'
+    web.queries['odd'] = ['file:///etc/hostname', 'photo-8 ours brun à Québec.jpg']
+    report = openverse(web, tmp_path, 2, search_terms=('odd',))['bears']
+    assert report.kept == 1 and dict(report.rejected) == {'not http': 1}
+
+def finishes_within(seconds, fn):
+    "What `fn()` returns (or raises), given that it must finish within `seconds`; a test failure otherwise"
+    box, started = [], time.monotonic()
+    def run():
+        try: box.append(fn())
+        except Exception as e: box.append(e)
+    threading.Thread(target=run, daemon=True).start()
+    while not box and time.monotonic() - started < seconds: time.sleep(0.02)
+    assert box, f'still running after {seconds} s'
+    return box[0], time.monotonic() - started
+
+def test_the_time_limit_holds_for_the_whole_body_of_a_trickling_host(web):
+    outcome, took = finishes_within(10, lambda: fetch(web.url('trickle.jpg'), timeout=1))
+    assert isinstance(outcome, Rejected) and str(outcome) == 'timeout' and took < 1.5
+    outcome, took = finishes_within(10, lambda: fetch(web.url('trickle.jpg'), timeout=30, deadline=time.monotonic() + 1))
+    assert str(outcome) == 'timeout' and took < 1.5
+
+def test_no_wait_runs_past_the_deadline(web, tmp_path):
+    web.queries['later'] = ['wait.jpg']  # 429, Retry-After: 5
+    report, took = finishes_within(20, lambda: openverse(web, tmp_path, 1, search_terms=('later',), deadline=2)['bears'])
+    assert took < 2.5 and dict(report.rejected) == {'HTTP 429': 1}
+    outcome, took = finishes_within(20, lambda: fetch(web.url('wait.jpg'), timeout=2))
+    assert str(outcome) == 'HTTP 429' and took < 0.5 and len(web.hits_of('/img/wait.jpg')) == 2
+
+def test_the_pixel_cap_is_checked_from_the_header_by_many_threads_at_once(monkeypatch):
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 10_000)
+    big = as_bytes(Image.new('L', (120, 120)), 'PNG')  # 14400 pixels: over the cap, under twice the cap
+    filters, results = list(warnings.filters), []
+    def open_many():
+        for _ in range(300):
+            try: open_download(big); results.append('decoded')
+            except Rejected as e: results.append(str(e))
+    interval = sys.getswitchinterval()
+    with warnings.catch_warnings():  # Pillow's own warning, once per image, is not what this test is about
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        inner = list(warnings.filters)
+        threads = [threading.Thread(target=open_many) for _ in range(8)]
+        sys.setswitchinterval(1e-6)  # threads take turns as often as they can, so that races show
+        try:
+            for t in threads: t.start()
+            for t in threads: t.join()
+        finally: sys.setswitchinterval(interval)
+        assert warnings.filters == inner, 'the download changed the process-wide warning filters'
+    assert set(results) == {'too large'} and len(results) == 2400
+    assert warnings.filters == filters
+
+def test_16_bit_images_become_8_bit_without_float_copies():
+    deep = Image.fromarray(np.arange(3000 * 3000, dtype=np.uint32).reshape(3000, 3000).astype(np.uint16))
+    tracemalloc.start()
+    try: rgb = to_rgb(deep); peak = tracemalloc.get_traced_memory()[1]
+    finally: tracemalloc.stop()
+    assert rgb.mode == 'RGB' and rgb.getpixel((2999, 2999)) == ((3000 * 3000 - 1) % 65536 // 257,) * 3
+    assert peak < 20e6, f'{peak / 1e6:.0f} MB of arrays to convert a 9-megapixel image'  # float64: 3 x 72 MB

@@ -3,7 +3,8 @@ import urllib.error
 import pytest, torch
 from fastai.vision.all import PILImage, Normalize, nn
 from sklearn.datasets import load_sample_image
-from primer_lib.training import efficientnet_lite0, imagenet_top, load_weights_in_order, workshop_learner
+from primer_lib.train import imagenet_top
+from primer_lib.training import efficientnet_lite0, load_weights_in_order, workshop_learner
 
 BUILDINGS = {'church, church building', 'bell cote, bell cot', 'monastery', 'palace', 'stupa, tope', 'mosque', 'boathouse'}
 
