@@ -56,6 +56,7 @@ pytest: $(VENV)/.installed
 
 # README.md is index.ipynb rendered by nbconvert (nbdev's own README step needs Quarto).
 readme: $(VENV)/.installed
+	$(BIN)/python scripts/lesson_stats.py --readme >/dev/null
 	$(BIN)/jupyter nbconvert --to markdown --stdout --log-level=ERROR nbs/index.ipynb > README.md
 
 # For a fork: the address the lessons' install cell installs from, and the README's "Open in Colab" links.

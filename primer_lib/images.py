@@ -25,15 +25,16 @@ def digit_image(
 # %% ../nbs/01_download.ipynb #aa9342e2
 def get_images(
     cfg:Settings, # the workshop's settings: labels, source, how many images, where
-    say=print # told in one line when the web source failed
+    say=print, # told in one line when the web source failed
+    **kwargs # more for `download_for`, like `show_progress=False`
 )->tuple:
     "Download what `cfg` asks for, or the offline sample when the web fails; the settings used, and a report per label"
-    try: reports = download_for(cfg); check_download(reports); return cfg, reports
+    try: reports = download_for(cfg, **kwargs); check_download(reports); return cfg, reports
     except (RuntimeError, ValueError) as e:
         if cfg.source == 'sample': raise
         say(f"The {cfg.source} source failed ({str(e).splitlines()[0]}); using the offline sample of digits instead.")
     cfg = replace(cfg, source='sample', labels=parse_labels('labels', DEFAULTS['labels']))
-    return cfg, download_for(cfg)
+    return cfg, download_for(cfg, **kwargs)
 
 # %% ../nbs/01_download.ipynb #65687696
 def preview_images(

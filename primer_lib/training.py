@@ -6,7 +6,8 @@
 __all__ = ['ARCHS', 'load_weights_in_order', 'efficientnet_lite0', 'KeepBatchNormStats', 'get_arch', 'workshop_learner',
            'read_feature_cache', 'write_feature_cache', 'body_features', 'fit_linear_head', 'train_fast',
            'fine_tune_within', 'chosen_recipe', 'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of',
-           'manifest_path', 'export_model']
+           'manifest_path', 'weights_path', 'describe_network', 'build_network', 'describe_preprocessing',
+           'save_weights', 'export_model']
 
 # %% ../nbs/13_training.ipynb #686bb622
 import hashlib, json, os, time, warnings
@@ -85,7 +86,7 @@ def read_feature_cache(
     try: store = torch.load(cache, map_location='cpu', weights_only=True)
     except Exception as e: store = e
     if isinstance(store, dict) and all(isinstance(k, str) and isinstance(v, Tensor) and v.ndim == 1 for k, v in store.items()): return store
-    why = f'{type(store).__name__}: {str(store).splitlines()[0][:80]}' if isinstance(store, Exception) else f'it holds a {type(store).__name__}'
+    why = type(store).__name__ if isinstance(store, Exception) else f'it holds a {type(store).__name__}'
     warnings.warn(f"The feature cache {cache} can't be read ({why}); computing the features again.", stacklevel=2)
     return {}
 
@@ -233,18 +234,75 @@ def manifest_path(model_path:Path)->Path:
     "Where the manifest of the model at `model_path` lives: beside it, ending in .manifest.json"
     return Path(model_path).with_suffix('.manifest.json')
 
+def weights_path(model_path:Path)->Path:
+    "Where the weights-only copy of the model at `model_path` lives: beside it, ending in .safetensors"
+    return Path(model_path).with_suffix('.safetensors')
+
+# %% ../nbs/13_training.ipynb #a511bd7a
+def describe_network(
+    model:nn.Module, # a `vision_learner`'s model: body, then head
+    arch:str # its architecture, one of `ARCHS`
+)->dict:
+    "What rebuilds `model`'s layers: the architecture, the number of labels, and the kind of head"
+    last = model[1][-1]
+    if len(model[1]) == 3 and isinstance(last, nn.Linear): return dict(arch=arch, n_out=last.out_features, head='linear', features=last.in_features)
+    return dict(arch=arch, n_out=last.out_features, head='fastai')  # `create_head` with fastai's defaults
+
+def build_network(
+    description:dict # from `describe_network`
+)->nn.Module:
+    "The layers `description` describes, with untrained weights, made by fastai's `create_vision_model`"
+    model = create_vision_model(get_arch(description['arch']), description['n_out'], pretrained=False)
+    if description['head'] == 'linear': model[1] = nn.Sequential(*model[1][:2], nn.Linear(description['features'], description['n_out']))
+    return model
+
+def _shapes(model): return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+# %% ../nbs/13_training.ipynb #1a44b07a
+def _idle_in_validation(t): return t.split_idx == 0 or (isinstance(t, AffineCoordTfm) and t.size is None)
+
+def describe_preprocessing(
+    dls:DataLoaders # the learner's data
+)->dict:
+    "How `dls` prepares an image for validation: the resize, the scale and the normalisation"
+    steps = {}
+    for t in [*dls.valid.after_item.fs, *dls.valid.after_batch.fs]:
+        if isinstance(t, Resize): steps['resize'] = dict(size=list(t.size), method=str(t.method), pad_mode=str(t.pad_mode), resamples=[int(r) for r in t.resamples])
+        elif isinstance(t, IntToFloatTensor): steps['div'] = float(t.div)
+        elif isinstance(t, Normalize): steps.update(mean=t.mean.flatten().tolist(), std=t.std.flatten().tolist())
+        elif not (isinstance(t, ToTensor) or _idle_in_validation(t)):
+            raise ValueError(f"{type(t).__name__} prepares validation images, and a weights-only model can't repeat it: "
+                             "use Resize(size) as the item transform (workshop_dataloaders does).")
+    if missing := {'resize', 'div', 'mean'} - set(steps): raise ValueError(f"The data has no {', '.join(sorted(missing))} step: make it with workshop_dataloaders.")
+    return steps
+
+# %% ../nbs/13_training.ipynb #d5f4c0b8
+def save_weights(
+    model:nn.Module, # a `vision_learner`'s model
+    network:dict, # its description, from `describe_network`
+    path:Path # where the .safetensors file goes
+):
+    "Save `model`'s tensors to `path` as safetensors, once `build_network(network)` is known to hold the same ones"
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if _shapes(build_network(network)) != {k: tuple(v.shape) for k, v in state.items()}:
+        raise ValueError(f"The model's layers are not the ones {network} describes, so it can't be saved weights-only: export a learner made by workshop_learner.")
+    save_file(state, path)
+
 def export_model(
     learn:Learner, # the trained learner
-    model_path:Path, # where the .pkl goes
+    model_path:Path, # where the .pkl goes; the .safetensors and .manifest.json go beside it
     arch:str, # the architecture's name, for the manifest
     image_size:int # the training image size, for the manifest
 )->dict:
-    "Export `learn` to `model_path` and write its manifest beside it; the manifest"
+    "Export `learn` to `model_path`, a weights-only copy beside it, and the manifest of both; the manifest"
     model_path = Path(model_path).absolute()
+    network, preprocessing = describe_network(learn.model, arch), describe_preprocessing(learn.dls)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     learn.export(model_path)
+    save_weights(learn.model, network, weights_path(model_path))
     libs = ['torch', 'torchvision', 'fastai', 'timm', 'primer']
-    manifest = dict(vocab=list(learn.dls.vocab), arch=arch, image_size=image_size,
-                    versions={lib: version(lib) for lib in libs}, sha256=sha256_of(model_path))
+    manifest = dict(vocab=list(learn.dls.vocab), arch=arch, image_size=image_size, versions={lib: version(lib) for lib in libs},
+                    sha256=sha256_of(model_path), network=network, preprocessing=preprocessing,
+                    weights=dict(file=weights_path(model_path).name, sha256=sha256_of(weights_path(model_path))))
     manifest_path(model_path).write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -10,10 +10,10 @@ __all__ = ['INSTALL_CELL', 'lesson_paths', 'first_code_cell', 'unattended', 'ens
 import os, json, tempfile
 from dataclasses import replace
 from pathlib import Path
-from .settings import workshop_settings, Settings, DEFAULTS, parse_labels
+from .settings import workshop_settings, Settings
 
 # %% ../nbs/17_workshop.ipynb #ebb25b34
-INSTALL_CELL = '#@title Install primer if it is missing (in Colab; about a minute)\nimport importlib.util, os, subprocess, sys\nREPO = \'https://github.com/YOUR-ORG/primer\'  # the workshop\'s address: `make colab REPO=...` sets it in every lesson\nif importlib.util.find_spec(\'primer_lib\') is None:\n    what = os.environ.get(\'PRIMER_INSTALL\') or f\'primer @ git+{REPO}\'\n    if \'YOUR-ORG\' in what: raise SystemExit("The workshop\'s address is not set: ask your presenter for it, or in your copy run make colab REPO=https://github.com/you/primer")\n    pip = subprocess.run([sys.executable, \'-m\', \'pip\', \'install\', \'-q\', what], capture_output=True, text=True)\n    if pip.returncode: raise SystemExit(f"pip could not install primer from {what}: {(pip.stderr or pip.stdout).strip().splitlines()[-1:]}. Check the address, or PRIMER_INSTALL.")\n    importlib.invalidate_caches()'
+INSTALL_CELL = '#@title Install primer if it is missing (in Colab; about a minute)\nimport importlib.util, os, subprocess, sys\nREPO = \'https://github.com/YOUR-ORG/primer\'  # the workshop\'s address: `make colab REPO=...` sets it in every lesson\nif importlib.util.find_spec(\'primer_lib\') is None:\n    what = os.environ.get(\'PRIMER_INSTALL\') or f\'primer @ git+{REPO}\'\n    if \'YOUR-ORG\' in what: raise SystemExit("The workshop\'s address is not set: ask your presenter for it, or in your copy run make colab REPO=https://github.com/you/primer")\n    pip = subprocess.run([sys.executable, \'-m\', \'pip\', \'install\', \'-q\', what], capture_output=True, text=True)\n    if pip.returncode: raise SystemExit(f"pip could not install primer from {what}: {\' \'.join((pip.stderr or pip.stdout).strip().splitlines()[-1:]).rstrip(\'.\')}. Check the address, or PRIMER_INSTALL.")\n    importlib.invalidate_caches()\nimport warnings; warnings.filterwarnings(\'ignore\', message=\'`torch.jit.script` is deprecated\')  # fastai 2.8 on torch 2.14: harmless'
 
 # %% ../nbs/17_workshop.ipynb #5f5cbe8d
 def lesson_paths(nbs:Path=None)->list:
@@ -40,16 +40,8 @@ def ensure_images(
     try: check_dataset(cfg.data_dir, cfg.labels); return cfg
     except (FileNotFoundError, ValueError): pass
     say(f"No images of {', '.join(cfg.labels)} in {cfg.data_dir} yet: getting them from {cfg.source}, as notebook 01 does.")
-    try: return _download(cfg)
-    except (RuntimeError, ValueError) as e:
-        if cfg.source == 'sample': raise
-        say(f"The {cfg.source} source failed ({str(e).splitlines()[0]}); using the offline sample of digits instead.")
-    return _download(replace(cfg, source='sample', labels=parse_labels('labels', DEFAULTS['labels'])))
-
-def _download(cfg):
-    from primer_lib.download import download_for, check_download
-    check_download(download_for(cfg, show_progress=False))
-    return cfg
+    from primer_lib.images import get_images
+    return get_images(cfg, say, show_progress=False)[0]
 
 # %% ../nbs/17_workshop.ipynb #e4472ebb
 def model_labels(model_path:Path)->list:
@@ -63,10 +55,12 @@ def ensure_model(
     cfg:Settings, # the workshop's settings
     say=print # called with the one line that says what was done
 )->Path:
-    "The model file of `cfg`, trained (fast recipe) and exported first when it is missing or has other labels"
+    "The model file of `cfg`, trained (fast recipe) and exported first when it is missing, has other labels, or no weights-only copy"
+    from primer_lib.training import weights_path
     path = Path(cfg.model_path)
-    if path.is_file() and model_labels(path) == sorted(cfg.labels): return path
-    why = 'yet' if not path.is_file() else f'for {", ".join(cfg.labels)}'
+    if path.is_file() and weights_path(path).is_file() and model_labels(path) == sorted(cfg.labels): return path
+    why = ('yet' if not path.is_file() else f'for {", ".join(cfg.labels)}' if model_labels(path) != sorted(cfg.labels)
+           else 'with a weights-only copy')
     say(f"No model at {path} {why}: training one with the fast recipe, as notebook 03 does (seconds).")
     from primer_lib.training import train_classifier, export_model
     learn, summary = train_classifier(replace(cfg, recipe='fast', finetune_seconds=0))

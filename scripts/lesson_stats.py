@@ -3,6 +3,7 @@
     python3 scripts/lesson_stats.py                 # a markdown table of nbs/00-07 and their total (the README's)
     python3 scripts/lesson_stats.py --json nbs/03_train.ipynb
     python3 scripts/lesson_stats.py --check         # exit 1 when a lesson misses a target
+    python3 scripts/lesson_stats.py --readme        # put the table in nbs/index.ipynb (README.md's source)
 
 minutes = markdown words / 180 + visible code lines / 20 + code cells x 10 s. A code cell is visible unless it is
 collapsed in Jupyter and Colab (metadata `jupyter.source_hidden`, or Colab's form view `cellView: form`). A lesson
@@ -90,16 +91,32 @@ def missed_targets(rows:list, total:dict)->list:
     if total['total_minutes'] > TARGETS['total_minutes']: missed.append(f"{total['total_minutes']:.0f} minutes in all")
     return missed + [f'{t} used in code before the prose explains it' for t in total['terms_late']]
 
+README_START, README_END = '<!-- lesson figures -->', '<!-- end of lesson figures -->'
+
+def with_table(text:str, table:str)->str:
+    "`text` with `table` between the README's two lesson-figure markers"
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    return text[:start] + '\n' + table + '\n' + text[end:]
+
+def write_readme_table(table:str, index:Path=ROOT/'nbs'/'index.ipynb'):
+    "Put `table` in the cell of `index` that has the lesson-figure markers"
+    nb = json.loads(index.read_text())
+    cell = next(c for c in nb['cells'] if README_START in source(c))
+    cell['source'] = with_table(source(cell), table).splitlines(keepends=True)
+    index.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + '\n')
+
 def main(argv=None)->int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('notebooks', nargs='*', type=Path, help='the notebooks, in reading order (nbs/00-07 by default)')
     parser.add_argument('--json', action='store_true', help='one JSON line per notebook, then the total')
     parser.add_argument('--check', action='store_true', help='exit 1, saying why, when a target is missed')
+    parser.add_argument('--readme', action='store_true', help="write the table into nbs/index.ipynb, the README's source")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT/'nbs').glob('0[0-7]_*.ipynb'))
     rows = [notebook_stats(p) for p in paths]
     total = total_stats(rows, paths)
     print('\n'.join(map(json.dumps, [*rows, total])) if args.json else markdown_table(rows, total))
+    if args.readme: write_readme_table(markdown_table(rows, total))
     missed = missed_targets(rows, total) if args.check else []
     for m in missed: print(f'missed: {m}', file=sys.stderr)
     return 1 if missed else 0

@@ -1,21 +1,40 @@
-"`primer app` serves the classifier page with Voilà on 127.0.0.1, and refuses a model that changed since export."
-import shutil, subprocess, time, urllib.request
+"`primer app` serves the classifier page with Voilà on 127.0.0.1 only, and refuses a model that changed since export."
+import json, shutil, socket, subprocess, time, urllib.request
 import psutil
 from conftest import primer, free_port, PRIMER, ROOT
+from test_models_safe import forge
+
+def model_copy(model, dest, *suffixes):
+    "Copy the export's files with these suffixes (.pkl, .safetensors, .manifest.json) to `dest`"
+    for suffix in suffixes: shutil.copy(model.with_suffix(suffix), dest.with_suffix(suffix))
+    return dest
+
+def listening_addresses(pid):
+    "The addresses the process `pid` and its children listen on"
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return {c.laddr.ip for p in procs for c in p.net_connections(kind='inet') if c.status == psutil.CONN_LISTEN}
+
+def other_addresses():
+    "This machine's IPv4 addresses other than loopback"
+    return [a.address for addrs in psutil.net_if_addrs().values() for a in addrs if a.family == socket.AF_INET and not a.address.startswith('127.')]
 
 def test_tampered_model_is_refused_before_serving(trained, tmp_path):
     model, _ = trained
-    copy = tmp_path/'copy.pkl'
-    shutil.copy(model, copy)
+    copy = model_copy(model, tmp_path/'copy.pkl', '.pkl')
     res = primer('app', '--model', copy, '--port', free_port())
     assert res.returncode == 2 and 'no manifest' in res.stderr, res.stderr
-    shutil.copy(model.with_suffix('.manifest.json'), copy.with_suffix('.manifest.json'))
-    with open(copy, 'ab') as f: f.write(b'\0')
+    model_copy(model, copy, '.manifest.json')
+    res = primer('app', '--model', copy, '--port', free_port())
+    assert res.returncode == 2 and 'no weights-only model' in res.stderr, res.stderr
+    model_copy(model, copy, '.safetensors')
+    with open(copy.with_suffix('.safetensors'), 'ab') as f: f.write(b'\0')
     res = primer('app', '--model', copy, '--port', free_port())
     assert res.returncode == 2 and 'does not match the sha256' in res.stderr, res.stderr
 
 def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
-    model, _ = trained
+    model = forge(trained[0], tmp_path/'labels.pkl', tmp_path/'it-ran')  # a pickle that runs code, if anything unpickles it
+    manifest = json.loads(model.with_suffix('.manifest.json').read_text())
+    model.with_suffix('.manifest.json').write_text(json.dumps({**manifest, 'vocab': ['<i>3', '7']}))  # a label that is HTML
     port = free_port()
     with open(tmp_path/'voila.log', 'w') as log:  # a file, not a pipe nobody reads: a full pipe would stall the server
         server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port), '--preheat', '1'], cwd=ROOT,
@@ -26,8 +45,15 @@ def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
             try: page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=120).read().decode()
             except OSError: time.sleep(1)
         assert 'Classify your images' in page, (tmp_path/'voila.log').read_text()[-3000:]
-        # the kernel ran the notebook with this model: its labels are in the page's widget output
-        assert 'tells apart: \\u003cb\\u003e3, 7' in page
+        # the kernel ran the notebook with this model: its labels are in the page's widget output, escaped
+        assert 'tells apart: \\u003cb\\u003e\\u0026lt;i\\u0026gt;3, 7' in page and '\\u003ci\\u003e3' not in page
+        assert not (tmp_path/'it-ran').exists(), 'the page unpickled the model'
+        assert 'FileReader.prototype.readAsArrayBuffer' in page  # the script that keeps large files off the websocket
+        assert listening_addresses(server.pid) == {'127.0.0.1'}
+        for address in other_addresses():  # and from this machine's other addresses, nothing answers
+            with socket.socket() as s:
+                s.settimeout(5)
+                assert s.connect_ex((address, port)) != 0, f'the app answers on {address}'
         assert 'application/vnd.jupyter.widget-view+json' in page
         assert 'Traceback' not in page
         assert 'This notebook is the app' not in page  # cells tagged `lesson` are left out of the page

@@ -73,11 +73,18 @@ def variants(img):
             'moving.gif': as_bytes(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200),
             'turned.jpg': as_bytes(img.rotate(90, expand=True), 'JPEG', quality=95, exif=exif)}
 
+def shown_thumbnail(page):
+    "The bytes of the image the page's picture widget shows"
+    return bytes(page.locator('img.widget-image').evaluate(
+        "async img => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))"))
+
 def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, confident_three):
+    from primer_lib.predict import open_image
+    from primer_lib.serve import thumbnail_png
     img, library = confident_three
     good = as_bytes(img, 'JPEG', quality=95)
     assert upload(page, tmp_path, 'three.jpg', good).splitlines()[1].startswith('3 (')
-    assert page.locator('img').first.get_attribute('src')  # the thumbnail
+    assert shown_thumbnail(page) == thumbnail_png(open_image(good))  # the thumbnail is this upload's
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/'app.png'), full_page=True)
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 900, 3), dtype=np.uint8))
@@ -85,6 +92,9 @@ def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, co
            'cut.jpg': (good[:len(good) // 3], 'truncated'),
            'empty.jpg': (b'', 'is empty'),
            'huge.png': (as_bytes(noise, 'PNG'), f'the limit is {LIMIT_MB} MB'),
+           # over the websocket's limit too (2 x the limit + 1 MB): the page must say so, not lose its connection
+           'enormous.png': (as_bytes(Image.fromarray(np.random.default_rng(1).integers(0, 255, (1400, 1400, 3), dtype=np.uint8)), 'PNG'),
+                            f'enormous.png is 5.9 MB; the limit is {LIMIT_MB} MB'),
            'bomb.png': (png_bomb(), 'too many pixels')}
     for name, (data, message) in bad.items():
         text = upload(page, tmp_path, name, data)
@@ -96,4 +106,5 @@ def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, co
         assert text.splitlines()[1].startswith(f"{expected['label']} ({expected['probability']:.0%})" if sure else 'Not sure'), (name, text, expected)
         assert 'Traceback' not in page.content()
     assert upload(page, tmp_path, 'three-again.jpg', good).splitlines()[1].startswith('3 (')  # still works afterwards
+    assert shown_thumbnail(page) == thumbnail_png(open_image(good))
     page.screenshot(path=str(ARTIFACTS/'app-after-bad-uploads.png'), full_page=True)

@@ -120,3 +120,55 @@ def test_a_damaged_journal_stops_everything(data, tmp_path):
     for args in (['--undo'], ['--apply', decide(tmp_path, {'delete': [f'3/{names(data, "3")[0]}']})]):
         res = primer('clean', '--data', data, *args)
         assert res.returncode == 2 and 'is damaged' in res.stderr and tree(data) == before
+
+def test_undo_restores_what_it_can_and_keeps_the_rest_pending(data, tmp_path):
+    "The issue's case: files written back by a download are not counted as restored; what can't go back stays pending"
+    before = visible(data)
+    a, b, c, d = names(data, '3')[:4]
+    assert primer('clean', '--data', data, '--apply', decide(tmp_path, {'delete': [f'3/{a}', f'3/{b}', f'3/{c}'], 'relabel': {f'3/{d}': '7'}})).returncode == 0
+    moved = {m['src']: data/m['dst'] for m in json.loads(next((data/'.cleaning').glob('*.json')).read_text())['moves']}
+    shutil.copy(moved[f'3/{a}'], data/'3'/a)           # a download brought the same image back
+    moved[f'3/{b}'].rename(tmp_path/'aside.jpg')        # the quarantined copy is gone
+    (data/'3'/d).write_bytes(b'another file')           # another file took the relabelled image's place
+    res = primer('clean', '--data', data, '--undo')
+    assert res.returncode == 1, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[-1].startswith('Undone: 1 file(s) are back') and '3 could not be moved back' in lines[-1], lines
+    pending = {l.split(':')[0]: l for l in lines if l.startswith('pending ')}
+    assert 'same image' in pending[f'pending 3/{a}'] and 'is gone' in pending[f'pending 3/{b}'] and 'another file' in pending[f'pending 3/{d}']
+    journal = json.loads(next((data/'.cleaning').glob('*.json')).read_text())
+    assert [m['src'] for m in journal['pending']] == [f'3/{a}', f'3/{b}', f'3/{d}'] and not journal['undone']
+    moved[f'3/{a}'].unlink(); (data/'3'/d).unlink(); (tmp_path/'aside.jpg').rename(moved[f'3/{b}'])
+    res = primer('clean', '--data', data, '--undo')  # retries the pending files only
+    assert res.returncode == 0 and res.stdout.strip().splitlines()[-1].startswith('Undone: 2 file(s) are back'), res.stdout
+    assert visible(data) == before
+    assert 'Nothing to undo' in primer('clean', '--data', data, '--undo').stderr
+
+def test_destinations_that_link_outside_receive_nothing(data, tmp_path):
+    outside = tmp_path/'outside'; outside.mkdir()
+    three = names(data, '3')[0]
+    os.symlink(outside, data/'.quarantine'); os.symlink(outside, data/'8')
+    before = tree(data)
+    for decisions in ({'delete': [f'3/{three}']}, {'relabel': {f'3/{three}': '8'}}):
+        res = primer('clean', '--data', data, '--apply', decide(tmp_path, decisions))
+        assert res.returncode == 2 and 'Traceback' not in res.stderr, res.stderr
+        line = next(l for l in res.stderr.splitlines() if l.startswith('primer clean:'))
+        assert 'links outside the dataset' in line and 'nothing was moved' in line, line
+        assert tree(data) == before and not any(outside.iterdir()) and not (data/'.cleaning').exists()
+
+def test_relabelling_to_the_current_label_changes_nothing(data, tmp_path):
+    before = tree(data)
+    res = primer('clean', '--data', data, '--apply', decide(tmp_path, {'relabel': {f'3/{names(data, "3")[0]}': '3'}}))
+    assert res.returncode == 0 and 'nothing to change' in res.stdout, res.stdout
+    assert tree(data) == before and not (data/'.cleaning').exists()
+
+def test_damaged_journals_and_folders_get_one_line(data, tmp_path):
+    assert primer('clean', '--data', data, '--apply', decide(tmp_path, {'delete': [f'3/{names(data, "3")[0]}']})).returncode == 0
+    before = tree(data)
+    res = primer('clean', '--data', data, '--apply', tmp_path)
+    assert res.returncode == 2 and 'is a folder' in res.stderr and 'Traceback' not in res.stderr, res.stderr
+    for text in ('{}', '[]', '{"moves": [{"src": "3/a.jpg"}]}'):
+        journal = data/'.cleaning'/'99999999-damaged.json'; journal.write_text(text)
+        res = primer('clean', '--data', data, '--undo')
+        assert res.returncode == 2 and f'journal {journal} is damaged' in res.stderr and 'Traceback' not in res.stderr, res.stderr
+        journal.unlink(); assert tree(data) == before

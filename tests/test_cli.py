@@ -1,5 +1,5 @@
 "The `primer` command end to end: sample download, train, predict, and the messages bad input gets."
-import hashlib, json
+import hashlib, json, subprocess, sys
 from pathlib import Path
 from PIL import Image
 from conftest import primer, last_json, ROOT
@@ -99,3 +99,46 @@ def test_unknown_arch_and_bad_models_get_clear_messages(sample_data, tmp_path):
     _fails_with(primer('predict', '--model', tmp_path/'none.pkl', 'x.jpg'), 'No model file', 'primer train')
     (tmp_path/'fake.pkl').write_text('hello')
     _fails_with(primer('predict', '--model', tmp_path/'fake.pkl', 'x.jpg'), 'not a fastai model export')
+
+def test_predict_a_folder_gives_a_line_per_image_in_it(trained, sample_data, tmp_path):
+    model, _ = trained
+    for rel in ('b/one.jpg', 'b/deeper/two.jpg', 'a.jpg', '.quarantine/hidden.jpg'):
+        (tmp_path/rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path/rel).write_bytes(next((sample_data/'3').glob('*.jpg')).read_bytes())
+    (tmp_path/'b'/'notes.txt').write_text('not an image')
+    res = primer('predict', '--model', model, tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(l) for l in res.stdout.strip().splitlines()]
+    assert [l['image'] for l in lines] == [str(tmp_path/r) for r in ('a.jpg', 'b/deeper/two.jpg', 'b/one.jpg')]
+    assert all(set(l) == {'image', 'label', 'probability', 'probabilities'} for l in lines)
+    (tmp_path/'empty').mkdir()
+    _fails_with(primer('predict', '--model', model, tmp_path/'empty'), 'No images in', 'empty')
+    res = primer('predict', '--model', model, tmp_path/'missing.jpg')  # a missing image: its error line, as before
+    assert res.returncode == 1 and 'error' in json.loads(res.stdout.strip().splitlines()[-1]) and 'Traceback' not in res.stderr
+
+def _one_line(res, *words):
+    "The command failed with one line on stderr (warnings aside) that has each of `words`"
+    _fails_with(res, *words)
+    assert len([l for l in res.stderr.splitlines() if l.startswith('primer ')]) == 1 and all(w in res.stderr.splitlines()[-1] for w in words), res.stderr
+
+def test_a_file_where_a_folder_goes_and_the_other_way_round(tmp_path):
+    (tmp_path/'file.txt').write_text('x')
+    _one_line(primer('download', '--dest', tmp_path/'file.txt', '--per-label', 2), 'is a file', '--dest')
+    _one_line(primer('train', '--data', tmp_path/'file.txt'), 'is a file', '--data')
+    _one_line(primer('train', '--data', tmp_path, '--out', tmp_path), 'is a folder', '--out')
+    _one_line(primer('workshop', '--out', tmp_path/'file.txt'), 'is a file', '--out')
+    (tmp_path/'nohead.ini').write_text('labels = 3,7\n')
+    _one_line(primer('download', env={'PRIMER_SETTINGS': tmp_path/'nohead.ini'}), 'not a valid settings file')
+
+def test_bad_numbers_for_the_app_are_refused_before_it_starts(tmp_path):
+    for flag, value in (('--port', '70000'), ('--port', 'web'), ('--idle-minutes', '-5'), ('--preheat', 'two')):
+        res = primer('app', '--model', tmp_path/'none.pkl', flag, value, timeout=120)
+        assert res.returncode == 2 and f'argument {flag}' in res.stderr and 'Traceback' not in res.stderr, res.stderr
+
+def test_ctrl_c_ends_with_one_line_and_exit_130(tmp_path):
+    "A real SIGINT, raised while a command runs, as Ctrl-C does"
+    code = ("import signal, sys; import primer_lib.cli as cli; "
+            "cli.COMMANDS['download'] = lambda args: signal.raise_signal(signal.SIGINT); sys.exit(cli.main(['download']))")
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert res.returncode == 130 and 'Traceback' not in res.stderr, res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith('primer download: stopped (Ctrl-C).'), res.stderr

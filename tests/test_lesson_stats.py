@@ -41,3 +41,8 @@ def test_the_lessons_by_default():
     res = stats()
     assert res.returncode == 0, res.stderr
     assert sum(line.startswith('| `0') for line in res.stdout.splitlines()) == 8
+
+def test_the_lessons_meet_their_targets_and_the_readme_shows_their_figures():
+    res = stats('--check')
+    assert res.returncode == 0, res.stderr  # each lesson >= 50 % markdown cells, median cell <= 4 lines, 60 minutes in all
+    assert res.stdout.strip() in (ROOT/'README.md').read_text(), "README's lesson figures are stale: run `make readme`."
