@@ -23,6 +23,7 @@ from primer_lib.clean import *
 from primer_lib.predict import *
 from primer_lib.serve import *
 from primer_lib.workshop import *
+from primer_lib.review import *
 from primer_lib.cli import *
 
 # %% ../nbs/19_all.ipynb #ee7f814b

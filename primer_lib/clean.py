@@ -203,8 +203,8 @@ def _restore(root, src, dst):
         if os.path.lexists(here): return False  # the apply stopped before this move
         raise NotRestored(f"its moved copy {dst} is gone: put that file back there, then undo again")
     if os.path.lexists(here): raise NotRestored(_taken(here, there, src, dst))
-    try: inside(root, here.parent)
-    except ValueError: raise NotRestored(f"{Path(src).parent.as_posix()}/ now links outside the dataset: make it a plain folder, then undo again") from None
+    if not here.parent.resolve().is_relative_to(Path(root).resolve()):
+        raise NotRestored(f"{Path(src).parent.as_posix()}/ now links outside the dataset: make it a plain folder, then undo again")
     _move(there, here); _remove_empty_folders(there.parent, Path(root))
     return True
 

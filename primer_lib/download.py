@@ -130,8 +130,8 @@ def cleaned_names(
     dest:Path # the dataset folder
 )->set:
     "Content names of the images that cleaning took out of their label (by applies not undone): never downloaded again"
-    from primer_lib.clean import read_journals  # imported here: cleaning is a later step of the library
-    return {_content_name(m['src']) for j in read_journals(dest) if not j.get('undone') for m in j.get('moves', [])}
+    from primer_lib.clean import read_journals, in_effect  # imported here: cleaning is a later step of the library
+    return {_content_name(m['src']) for j in read_journals(dest) for m in in_effect(j)}
 
 def _content_name(rel): return re.sub(r'-\d+$', '', Path(rel).stem)  # '3/abc-1.jpg' -> 'abc'
 

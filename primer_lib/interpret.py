@@ -12,6 +12,7 @@ from .settings import workshop_settings
 from .data import workshop_dataloaders
 from .folders import label_counts
 from .workshop import ensure_images, ensure_model
+from .review import find_suspects, copies_summary
 
 # %% ../nbs/04_interpret.ipynb #161e1a3c
 def with_data(

@@ -7,7 +7,7 @@ __all__ = ['UNREADABLE', 'check_model_file', 'SafeModel', 'load_safe_model', 'ex
            'load_model', 'open_image', 'predict_image', 'image_files', 'predict_files']
 
 # %% ../nbs/15_models.ipynb #246f899e
-import json
+import json, warnings
 from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,7 +91,10 @@ def load_pickled_learner(
 )->Learner:
     "The fastai `Learner` pickled at `path`, loaded on the CPU"
     path = existing_model_file(path)
-    try: learn = load_learner(path, cpu=True)
+    try:
+        with warnings.catch_warnings():  # fastai's warning about pickles: the caller chose to trust this one
+            warnings.filterwarnings('ignore', message='load_learner` uses Python', category=UserWarning)
+            learn = load_learner(path, cpu=True)
     except Exception as e:
         raise ValueError(f"{path} is not a fastai model export ({type(e).__name__}: {e}). "
                          "Make one with learn.export() (notebook 03) or `primer train`.") from None

@@ -14,6 +14,7 @@ from .interpret import with_data, losses_table
 from .clean import CleanerMarks, apply_decisions
 from .training import train_classifier, export_model
 from .workshop import ensure_images, ensure_model, unattended
+from .review import find_suspects, show_suspects, suspects_first
 
 # %% ../nbs/05_clean.ipynb #7eed584f
 def suspect_images(

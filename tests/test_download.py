@@ -31,7 +31,7 @@ class FolderWatcher:
     def stop(self): self.done.set(); self.thread.join(); return self.seen
 
 def openverse(web, dest, per_label, **kwargs):
-    return download_images(dest, ['bears'], per_label, 'openverse', base_url=web.base, timeout=1.5, show_progress=False, **kwargs)
+    return download_images(dest, ['bears'], per_label, 'openverse', base_url=web.base, timeout=3, show_progress=False, **kwargs)
 
 def test_openverse_keeps_exactly_the_good_images_with_their_credit(web, tmp_path):
     watcher = FolderWatcher(tmp_path/'bears')
@@ -58,7 +58,7 @@ def test_openverse_keeps_exactly_the_good_images_with_their_credit(web, tmp_path
         assert img.getpixel((50, 30)) >= (250, 250, 250)  # transparent became white paper
 
 def test_429_is_retried_after_the_wait_the_server_asks(web, tmp_path):
-    download_images(tmp_path, ['bears'], 30, 'openverse', base_url=web.base, timeout=1.5, show_progress=False)
+    download_images(tmp_path, ['bears'], 30, 'openverse', base_url=web.base, timeout=3, show_progress=False)
     first, second = web.hits_of('/img/busy.jpg')
     assert second - first >= 0.9
 
@@ -95,7 +95,7 @@ def test_ddg_pages_are_downloaded_like_any_source(web, tmp_path, monkeypatch):
         return [dict(title=f'{query} {n}', image=web.url(n), url=f'{web.base}/page/{n}', thumbnail='', source='Bing') for n in names]
     monkeypatch.setattr(ddgs.ddgs.DDGS, 'images', images)
     assert len(search_ddg('bears', 20, pause=0)) == len(EVERYTHING) and pages == [1, 2, 3, 4]
-    report = download_images(tmp_path, ['bears'], 30, 'ddg', pause=0, timeout=1.5, show_progress=False)['bears']
+    report = download_images(tmp_path, ['bears'], 30, 'ddg', pause=0, timeout=3, show_progress=False)['bears']
     assert report.as_dict() == dict(images=9, had=0, kept=9, duplicates=1, rejected=REJECTED)
     assert {r['source'] for r in read_attribution(tmp_path)} == {'ddg'}
 
@@ -108,7 +108,7 @@ def test_ddg_failure_says_what_to_do(monkeypatch):
 def test_jmd_results_are_downloaded_and_a_hang_is_cut_at_the_deadline(web, tmp_path, monkeypatch):
     import jmd_imagescraper.core as jmd
     monkeypatch.setattr(jmd, 'duckduckgo_scrape_urls', lambda q, n, *a: [web.url(n) for n in KEPT[:4]])
-    report = download_images(tmp_path, ['bears'], 4, 'jmd', search_terms=('{label}',), timeout=1.5, show_progress=False)['bears']
+    report = download_images(tmp_path, ['bears'], 4, 'jmd', search_terms=('{label}',), timeout=3, show_progress=False)['bears']
     assert report.kept == 4 and {r['source'] for r in read_attribution(tmp_path)} == {'jmd'}
     def throttled_forever(q, n, *a):
         while True: time.sleep(5)  # what jmd_imagescraper does when DuckDuckGo throttles it
