@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: workshop app test browser sync notebooks lessons-alone pytest readme prepare colab
+.PHONY: workshop app test browser sync notebooks lessons-alone pytest readme prepare colab web-runtime
 
 # One virtual environment, installed from the repo's own files (exact torch pins in requirements-dev.txt).
 $(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
@@ -58,6 +58,14 @@ pytest: $(VENV)/.installed
 readme: $(VENV)/.installed
 	$(BIN)/python scripts/lesson_stats.py --readme >/dev/null
 	$(BIN)/jupyter nbconvert --to markdown --stdout --log-level=ERROR nbs/index.ipynb > README.md
+
+# The published page's runtime, vendored in primer_lib/web/ (committed, so pip installs from git have it and publishing
+# works offline): onnxruntime-web's CPU (WebAssembly) build from npm, the .wasm xz-compressed, sha256s in ONNXRUNTIME_WEB.txt.
+ORT_WEB_VERSION ?= 1.30.0
+web-runtime: $(VENV)/.installed
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q onnxruntime-web@$(ORT_WEB_VERSION) >/dev/null) && \
+	$(BIN)/python -c "import sys; from primer_lib.publish import vendor_runtime; print('onnxruntime-web', vendor_runtime(sys.argv[1]))" \
+	  $$tmp/onnxruntime-web-$(ORT_WEB_VERSION).tgz && rm -rf $$tmp
 
 # For a fork: the address the lessons' install cell installs from, and the README's "Open in Colab" links.
 colab: $(VENV)/.installed

@@ -11,11 +11,13 @@ import html
 # %% ../nbs/07_app.ipynb #a8cd8050
 def prediction_html(
     result:dict, # from `predict_image`
-    unsure_below:float=0.7 # below this probability the answer is "not sure"
+    unsure_below:float=0.7, # below this probability the answer is "not sure"
+    top:int=10 # bars for this many labels at most, the most likely (as on the published page)
 )->str:
-    "HTML for a prediction: the label with its probability (or 'not sure' and the top two), then a bar per label"
+    "HTML for a prediction: the label with its probability (or 'not sure' and the top two), then bars for the `top` most likely"
     ranked = sorted(result['probabilities'].items(), key=lambda o: -o[1])
-    bars = ''.join(f'<div>{html.escape(k)} <progress value="{p:.4f}" max="1"></progress> {p:.0%}</div>' for k, p in ranked)
+    bars = ''.join(f'<div>{html.escape(k)} <progress value="{p:.4f}" max="1"></progress> {p:.0%}</div>' for k, p in ranked[:top])
+    bars += f'<div>and {len(ranked) - top} more</div>' if len(ranked) > top else ''
     if result['probability'] >= unsure_below: return f'<h3>{html.escape(result["label"])} ({result["probability"]:.0%})</h3>{bars}'
     maybe = ' or '.join(f'{html.escape(k)} ({p:.0%})' for k, p in ranked[:2])
     return f'<h3>Not sure: maybe {maybe}</h3>{bars}'

@@ -22,6 +22,7 @@ class CleanerMarks:
     "fastai's `ImageClassifierCleaner` for `learn`, with marks that survive switching the label or split shown"
     def __init__(self, learn, **kwargs):
         self.marks, self.cleaner = {}, ImageClassifierCleaner(learn, **kwargs)
+        self.suggested = {}  # absolute path -> a label its menu offers first (`suspects_first` fills it)
         for menu in (self.cleaner.dd_ds, self.cleaner.dd_cats): menu.observe(self._show_marks, 'value')
         self._show_marks()
 
@@ -30,6 +31,9 @@ class CleanerMarks:
 
     def _show_marks(self, change=None):
         for fn, menu in self.menus().items():
+            if self.suggested.get(Path(fn).absolute()) in menu.options[3:]:  # a new menu: the suggestion after keep and delete
+                label = self.suggested[Path(fn).absolute()]
+                menu.options = (*menu.options[:2], label, *(o for o in menu.options[2:] if o != label))
             menu.value = self.marks.get(fn, '<Keep>')
             menu.observe(partial(self._mark, fn), 'value')
 

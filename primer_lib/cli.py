@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['SKIPPED_FLAGS', 'TRUST_HELP', 'COMMANDS', 'a_folder', 'a_file', 'image_paths', 'download_command', 'train_command',
-           'bench_command', 'predict_command', 'suspects_command', 'clean_command', 'undo_command', 'cell_flags',
-           'run_notebook', 'workshop_command', 'app_command', 'whole_number', 'make_parser', 'main', 'say_error']
+           'bench_command', 'predict_command', 'publish_command', 'suspects_command', 'clean_command', 'undo_command',
+           'cell_flags', 'run_notebook', 'workshop_command', 'app_command', 'whole_number', 'make_parser', 'main',
+           'say_error']
 
 # %% ../nbs/18_cli.ipynb #1c5b5d83
 import argparse, json, os, re, sys
@@ -47,10 +48,11 @@ def download_command(args):
                             search_terms=args.search)
     a_folder(cfg.data_dir, 'the data folder (--dest)')
     from primer_lib.download import download_for, report_table, check_download
-    reports = download_for(cfg)
+    reports = download_for(cfg, deadline=60 * args.minutes)
     print(report_table(reports).to_string())
-    print(json.dumps(dict(dest=str(cfg.data_dir), images={k: r.images for k, r in reports.items()},
-                          report={k: r.as_dict() for k, r in reports.items()})))
+    print(json.dumps(dict(dest=str(cfg.data_dir), images={k: r.images for k, r in reports.items()}, short=reports.short(),
+                          stopped=reports.stopped, report={k: r.as_dict() for k, r in reports.items()})))
+    if reports.stopped: return say_error('download', reports.stopped, 3)  # 3: stopped at a limit; run it again to resume
     check_download(reports)
 
 def train_command(args):
@@ -62,10 +64,12 @@ def train_command(args):
     learn, summary = train_classifier(cfg, all_labels=args.data is not None and args.labels is None)
     export_model(learn, cfg.model_path, cfg.arch, cfg.image_size)
     summary.update(model=str(cfg.model_path))
-    print(json.dumps({k: summary[k] for k in ('accuracy', 'error_rate', 'seconds', 'recipe', 'model', 'n_train', 'n_valid')}))
+    print(f"Image size: {summary['image_size']} px ({summary['image_size_reason']})", flush=True)
+    keys = ('accuracy', 'error_rate', 'seconds', 'recipe', 'model', 'n_train', 'n_valid', 'image_size', 'image_size_reason', 'top5_accuracy')
+    print(json.dumps({k: summary[k] for k in keys if k in summary}))
 
 def bench_command(args):
-    "Time the seeds' recipe, the fast path and one forward pass on the same data; one JSON line each, then the ratios"
+    "Time the seeds' recipe, the fast path, one forward pass, `primer train` as a process, the body in PyTorch and in onnxruntime; one JSON line each, then the ratios"
     cfg = workshop_settings(data_dir=args.data, arch=args.arch, image_size=args.size, labels=args.labels)
     a_folder(cfg.data_dir, 'the data folder (--data)')
     from primer_lib.training import bench_recipes
@@ -82,9 +86,18 @@ def predict_command(args):
     for r in results: print(json.dumps(r))
     return int(any('error' in r for r in results))
 
+def publish_command(args):
+    "Write a folder that classifies images in the visitor's browser: the page, the model in ONNX, its labels, the runtime"
+    cfg = workshop_settings(model_path=args.model)
+    out = a_folder(args.out, 'the page (--out)')
+    from primer_lib.publish import publish
+    summary = publish(cfg.model_path, out, title=args.title, force=args.force, cfg=cfg)
+    print(f'Published to {out}: put the folder on any static host (GitHub Pages, a static Space), or try it with python -m http.server -d {out}')
+    print(json.dumps(summary))
+
 def suspects_command(args):
     "One JSON line per suspect: wrong labels, worst first (at most --top), then every pair of copies, leaks first"
-    cfg = workshop_settings(data_dir=args.data, labels=args.labels)
+    cfg = workshop_settings(data_dir=args.data, labels=args.labels, image_size=args.size)
     a_folder(cfg.data_dir, 'the data folder (--data)')
     from primer_lib.review import find_suspects
     labels = None if args.data is not None and args.labels is None else cfg.labels
@@ -157,8 +170,11 @@ def app_command(args):
     from primer_lib.predict import check_model_file
     from primer_lib.serve import voila_command, app_notebook, app_env
     check_model_file(model, trust_pickle=args.trust_pickle)
+    from primer_lib.model_server import start_model_process  # one copy of the model, which every page's kernel asks
+    print(f'Loading {model} in the model process...', flush=True)
+    _, url = start_model_process(model, cfg.max_upload_mb, args.trust_pickle)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
-    env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle)}
+    env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url)}
     command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
     os.chdir(app_notebook().parent)
     os.execve(command[0], command, env)  # Voilà takes this process's place, so a stop signal reaches it and its kernels
@@ -185,9 +201,10 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--source', help='sample, ddg, openverse or jmd'); p.add_argument('--labels', help='comma-separated, like 3,7')
     p.add_argument('--per-label', help='images per label'); p.add_argument('--dest', help='the data folder')
     p.add_argument('--search', help="search terms for a web source, like '{label} | {label} photo'")
+    p.add_argument('--minutes', type=whole_number(1), default=10, help='stop after this long (run it again to carry on)')
     p = sub.add_parser('train', help=train_command.__doc__)
     p.add_argument('--data', help='a folder of label folders, or of train/ and valid/'); p.add_argument('--arch')
-    p.add_argument('--size', help='image size in pixels'); p.add_argument('--epochs'); p.add_argument('--labels')
+    p.add_argument('--size', help='image size in pixels, or auto (224 for photos, 64 for small images)'); p.add_argument('--epochs'); p.add_argument('--labels')
     p.add_argument('--out', help='where the exported .pkl goes'); p.add_argument('--recipe', help='auto, fast or classic')
     p = sub.add_parser('bench', help=bench_command.__doc__)
     p.add_argument('--data', help='a folder of label folders, or of train/ and valid/'); p.add_argument('--arch')
@@ -196,8 +213,13 @@ def make_parser()->argparse.ArgumentParser:
     p = sub.add_parser('predict', help=predict_command.__doc__)
     p.add_argument('--model'); p.add_argument('images', nargs='+', help='image files, or folders of them')
     p.add_argument('--trust-pickle', action='store_true', help=TRUST_HELP)
+    p = sub.add_parser('publish', help=publish_command.__doc__)
+    p.add_argument('--model'); p.add_argument('--out', required=True, help='the folder for the page: new, empty, or an earlier publish')
+    p.add_argument('--title', help="the page's title (default: made from the labels)")
+    p.add_argument('--force', action='store_true', help="write into a folder that holds other files (only the page's files are replaced)")
     p = sub.add_parser('suspects', help=suspects_command.__doc__)
     p.add_argument('--data', help='a folder of label folders, or of train/ and valid/'); p.add_argument('--labels')
+    p.add_argument('--size', help='image size in pixels, as for primer train (its features are cached, so the same size is fast)')
     p.add_argument('--top', type=whole_number(0), help='list at most this many label suspects (default: all that cleanlab flags)')
     p = sub.add_parser('clean', help=clean_command.__doc__)
     p.add_argument('--data', help='the data folder'); todo = p.add_mutually_exclusive_group(required=True)
@@ -211,12 +233,12 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines')
     p.add_argument('--max-upload-mb', help='the largest upload the page accepts')
     p.add_argument('--idle-minutes', type=whole_number(0), default=10, help="stop a page's kernel after this long idle")
-    p.add_argument('--preheat', type=whole_number(0), default=0, help='kernels kept ready with the model loaded (about 0.9 GB each)')
+    p.add_argument('--preheat', type=whole_number(0), default=0, help='page kernels kept ready, the page already run (about 0.06 GB each; the model is in one model process)')
     p.add_argument('--trust-pickle', action='store_true', help=TRUST_HELP)
     return parser
 
 COMMANDS = dict(download=download_command, train=train_command, bench=bench_command, predict=predict_command, suspects=suspects_command, clean=clean_command,
-                workshop=workshop_command, app=app_command)
+                workshop=workshop_command, app=app_command, publish=publish_command)
 
 # %% ../nbs/18_cli.ipynb #0cbeb9b1
 def main(argv=None)->int:
@@ -224,6 +246,8 @@ def main(argv=None)->int:
     args = make_parser().parse_args(argv)
     try: return COMMANDS[args.command](args) or 0
     except KeyboardInterrupt: return say_error(args.command, 'stopped (Ctrl-C). What was done is kept: run the same command to carry on.', 130)
+    except BrokenPipeError:  # the reader went away, as `primer predict DIR | head` does: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
     except (SettingsError, ValueError, FileNotFoundError, RuntimeError) as e: return say_error(args.command, e)
     except OSError as e: return say_error(args.command, f'{e.strerror}: {e.filename}. Check that path, then try again.' if e.filename else e)
 

@@ -12,7 +12,7 @@ from .settings import workshop_settings
 from .data import workshop_dataloaders
 from .folders import label_counts
 from .workshop import ensure_images, ensure_model
-from .review import find_suspects, copies_summary
+from .review import find_suspects, copies_summary, show_confusion, plot_class_counts
 
 # %% ../nbs/04_interpret.ipynb #161e1a3c
 def with_data(
@@ -56,5 +56,6 @@ def class_counts(
 )->pd.Series:
     "Images per label in `path`; a warning when one label has more than three times the images of another"
     counts = pd.Series(label_counts(path, labels), name='images')
-    if counts.max() > 3 * counts.min(): warnings.warn(f"The labels are imbalanced: {dict(counts)}. Get more images of the small ones.")
+    if counts.max() > 3 * counts.min(): warnings.warn(f"The labels are imbalanced: {counts.idxmax()} has {counts.max()} images, {counts.idxmin()} {counts.min()}. "
+                                                     "Get more images of the small ones.")
     return counts

@@ -5,6 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIMER = str(Path(sys.executable).parent/'primer')
+CHROMIUM = Path('/usr/bin/chromium')  # Debian's Chromium, driven by playwright (its own browser download can't work here)
 
 def primer(*args, cwd=ROOT, env=None, timeout=900):
     "Run the `primer` command; the finished process"
@@ -34,3 +35,15 @@ def trained(sample_data, tmp_path_factory):
     res = primer('train', '--data', sample_data, '--epochs', 1, '--size', 48, '--out', out)
     assert res.returncode == 0, res.stderr
     return out, last_json(res.stdout)
+
+@pytest.fixture(scope='module')
+def browser():
+    "Debian's Chromium, headless, for the tests that drive a page"
+    if not CHROMIUM.exists():
+        if os.environ.get('CI'): pytest.fail(f'{CHROMIUM} is missing: CI installs it with `make browser` (apt-get install chromium).')
+        pytest.skip(f'{CHROMIUM} is missing: run `make browser` (apt-get install chromium).')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox', '--disable-background-networking'])
+        yield browser
+        browser.close()

@@ -1,5 +1,5 @@
 "A loopback web server that answers like the Openverse API and serves every kind of file a web download brings back."
-import io, json, re, struct, threading, time, zlib
+import io, json, math, re, struct, threading, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs, unquote
 import numpy as np
@@ -62,16 +62,30 @@ TRICKLE_SECONDS = 0.05  # between two bytes of /img/trickle.jpg
 # trickle.jpg sends GOOD a byte at a time; wait.jpg always answers 429 with Retry-After: 5
 
 class FakeWeb:
-    "The server: `base` is its address; `hits` lists (time, path) of every request; `queries` maps a query to image names"
-    def __init__(self, queries=None):
-        self.queries = queries or {}
-        self.hits, self.lock = [], threading.Lock()
+    """The server: `base` is its address; `hits` lists (time, path) of every request; `queries` maps a query to image names.
+    `limits`: (requests, seconds) pairs, as Openverse's throttles: a search beyond them answers 429, with a Retry-After of
+    the seconds until it would be served when `retry_after` (else none); `searches` lists (time, query, status, token)"""
+    def __init__(self, queries=None, limits=(), retry_after=True):
+        self.queries, self.limits, self.retry_after = queries or {}, limits, retry_after
+        self.hits, self.lock, self.searches, self.served = [], threading.Lock(), [], []
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), self._handler())
         self.server.daemon_threads = True
         self.base = f'http://127.0.0.1:{self.server.server_port}'
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self): self.server.shutdown(); self.server.server_close()
+    def refused(self): return [s for s in self.searches if s[2] == 429]
+    def asked_for(self, query): return [s for s in self.searches if s[1] == query and s[2] == 200]
+
+    def throttle(self, query, token):
+        "None when a search may be served now (it is counted), else the seconds until it could be; noted in `searches`"
+        with self.lock:
+            now = time.monotonic()
+            waits = [sorted(t for t in self.served if t > now - secs)[-n] + secs - now for n, secs in self.limits
+                     if len([t for t in self.served if t > now - secs]) >= n]
+            if not waits: self.served.append(now)
+            self.searches.append((now, query, 429 if waits else 200, token))
+            return max(waits) if waits else None
     def hits_of(self, path): return [t for t, p in self.hits if p == path]
     def url(self, name): return name if '://' in name else f'{self.base}/img/{name}'
 
@@ -96,6 +110,10 @@ class FakeWeb:
                 if name.startswith('stall'): time.sleep(STALL_SECONDS); name = 'stall.jpg'
                 self.send(*FILES.get(name, (404, 'text/plain', b'no such file')))
             def search(self, q):
+                token = self.headers.get('Authorization', '').removeprefix('Bearer ') or None
+                if (wait := web.throttle(q['q'][0], token)) is not None:
+                    headers = {'Retry-After': str(math.ceil(wait))} if web.retry_after else {}
+                    return self.send(429, 'application/json', b'{"detail": "Request was throttled."}', headers)
                 results, size, page = web.results(q['q'][0]), int(q['page_size'][0]), int(q['page'][0])
                 if size > 20 and 'Authorization' not in self.headers: return self.send(401, 'application/json', b'{"detail": "page_size"}')
                 body = dict(result_count=len(results), page_count=-(-len(results) // size), page_size=size, page=page,

@@ -1,5 +1,5 @@
-"`primer app` serves the classifier page with Voilà on 127.0.0.1 only, and refuses a model that changed since export."
-import json, shutil, socket, subprocess, time, urllib.request
+"`primer app` serves the classifier page with Voilà on 127.0.0.1 only, its kernels light (the model in one model process), and refuses a model that changed since export."
+import json, os, shutil, socket, subprocess, sys, time, urllib.request
 import psutil
 from conftest import primer, free_port, PRIMER, ROOT
 from test_models_safe import forge
@@ -17,6 +17,21 @@ def listening_addresses(pid):
 def other_addresses():
     "This machine's IPv4 addresses other than loopback"
     return [a.address for addrs in psutil.net_if_addrs().values() for a in addrs if a.family == socket.AF_INET and not a.address.startswith('127.')]
+
+def page_code()->str:
+    "The code of the cells Voilà runs for the page: 07's code cells not tagged `lesson`, without nbdev's directives"
+    cells = json.loads((ROOT/'nbs'/'07_app.ipynb').read_text())['cells']
+    return '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'code' and 'lesson' not in c['metadata'].get('tags', []))
+
+def test_the_page_imports_no_torch(trained, tmp_path):
+    "The page's own cells, run as `primer app`'s kernels run them (a model process's address set): no torch, no fastai"
+    check = page_code() + "\nimport sys; assert not {'torch', 'fastai'} & set(sys.modules), 'the page imported torch'; print(type(model).__name__)"
+    env = {**os.environ, 'PRIMER_MODEL_PATH': str(trained[0]), 'PRIMER_MODEL_URL': 'http://127.0.0.1:9'}
+    res = subprocess.run([sys.executable, '-c', check], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == 'ModelClient', res.stderr[-2000:]
+    res = subprocess.run([sys.executable, '-c', "import sys, ipywidgets, primer_lib.serve, primer_lib.app, primer_lib.settings; assert 'torch' not in sys.modules"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
 
 def test_tampered_model_is_refused_before_serving(trained, tmp_path):
     model, _ = trained
@@ -60,6 +75,10 @@ def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
         assert 'primer-file' not in page  # and so is the stand-in upload: no answer until someone uploads
         kernels = psutil.Process(server.pid).children(recursive=True)
         assert kernels, 'no kernel was started'
+        pages = [p for p in kernels if 'ipykernel' in ' '.join(p.cmdline())]
+        models = [p for p in kernels if 'primer_lib.model_server' in ' '.join(p.cmdline())]
+        assert pages and len(models) == 2, [p.cmdline() for p in kernels]  # the kernels, the model process and its supervisor
+        assert max(p.memory_info().rss for p in pages) < 400 * 2**20, 'a page kernel holds more than 0.4 GB: did it import torch?'
         server.terminate(); server.wait(60)
         gone, alive = psutil.wait_procs(kernels, timeout=30)
         assert alive == [], 'stopping primer app left its kernels running'

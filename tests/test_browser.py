@@ -1,14 +1,16 @@
-"The app in a real browser (Debian's Chromium driven by playwright): good images, every kind of bad upload, and recovery."
-import os, subprocess, time, urllib.request
+"The app in a real browser (Debian's Chromium driven by playwright): good images, every kind of bad upload, recovery, the model process gone and back, and 150 labels."
+import json, os, subprocess, time, urllib.request
 from pathlib import Path
 import numpy as np
+import psutil
 import pytest
 from PIL import Image
-from conftest import free_port, PRIMER, ROOT
+from conftest import free_port, primer, last_json, PRIMER, ROOT
 from fake_web import as_bytes, png_bomb
 from primer_lib.settings import workshop_settings
+from primer_lib.model_server import healthy
 
-CHROMIUM = Path('/usr/bin/chromium')
+from conftest import CHROMIUM
 ARTIFACTS = Path(os.environ.get('PRIMER_ARTIFACTS', ROOT/'runs'/'artifacts'))
 LIMIT_MB = 1
 
@@ -20,31 +22,37 @@ def wait_for_http(url, seconds=120):
         except OSError: time.sleep(0.5)
     raise TimeoutError(f'{url} did not answer in {seconds} s')
 
-@pytest.fixture(scope='module')
-def app_url(trained, tmp_path_factory):
-    port, log = free_port(), tmp_path_factory.mktemp('app')/'voila.log'
+def serve_app(model, log):
+    "Start `primer app` for `model` (its output in the file `log`) and wait until it answers; (the process, the page's address)"
+    port = free_port()
     with open(log, 'w') as out:
-        server = subprocess.Popen([PRIMER, 'app', '--model', trained[0], '--port', str(port), '--max-upload-mb', str(LIMIT_MB)],
+        server = subprocess.Popen([PRIMER, 'app', '--model', model, '--port', str(port), '--max-upload-mb', str(LIMIT_MB)],
                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f'http://127.0.0.1:{port}/')
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        server.terminate(); server.wait(30)
+    try: wait_for_http(f'http://127.0.0.1:{port}/')
+    except TimeoutError: server.kill(); raise AssertionError(Path(log).read_text()[-3000:])
+    return server, f'http://127.0.0.1:{port}/'
+
+def stop(server):
+    server.terminate()
+    try: server.wait(30)
+    except subprocess.TimeoutExpired: server.kill()
 
 @pytest.fixture(scope='module')
-def page(app_url):
-    if not CHROMIUM.exists():
-        if os.environ.get('CI'): pytest.fail(f'{CHROMIUM} is missing: CI installs it with `make browser` (apt-get install chromium).')
-        pytest.skip(f'{CHROMIUM} is missing: run `make browser` (apt-get install chromium).')
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox', '--disable-background-networking'])
-        page = browser.new_page(viewport=dict(width=900, height=800))
-        page.goto(app_url, timeout=120_000)
-        page.get_by_text('This model tells apart').wait_for(timeout=120_000)
-        yield page
-        browser.close()
+def app(trained, tmp_path_factory):
+    "`primer app` serving the digits model: (the process, the page's address)"
+    server, url = serve_app(trained[0], tmp_path_factory.mktemp('app')/'voila.log')
+    yield server, url
+    stop(server)
+
+def open_page(browser, url):
+    "A new page of the app at `url`, once it says what the model tells apart"
+    page = browser.new_page(viewport=dict(width=900, height=800))
+    page.goto(url, timeout=120_000)
+    page.get_by_text('This model tells apart').wait_for(timeout=120_000)
+    return page
+
+@pytest.fixture(scope='module')
+def page(app, browser): return open_page(browser, app[1])
 
 def upload(page, tmp_path, name, data):
     "Upload `data` as `name` and return the answer's text once the page shows it"
@@ -108,3 +116,61 @@ def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, co
     assert upload(page, tmp_path, 'three-again.jpg', good).splitlines()[1].startswith('3 (')  # still works afterwards
     assert shown_thumbnail(page) == thumbnail_png(open_image(good))
     page.screenshot(path=str(ARTIFACTS/'app-after-bad-uploads.png'), full_page=True)
+
+def model_processes(server):
+    "The model process's supervisor and the model process under `primer app`"
+    procs = [p for p in psutil.Process(server.pid).children(recursive=True) if 'primer_lib.model_server' in ' '.join(p.cmdline())]
+    return next(p for p in procs if 'supervisor' in p.cmdline()), next(p for p in procs if 'worker' in p.cmdline())
+
+def test_the_page_says_when_the_model_is_gone_and_works_when_it_is_back(page, app, tmp_path, confident_three):
+    good = as_bytes(confident_three[0], 'JPEG', quality=95)
+    supervisor, worker = model_processes(app[0])
+    port = worker.cmdline()[worker.cmdline().index('--port') + 1]
+    supervisor.suspend()  # so that it does not start the model process again while we look
+    try:
+        worker.kill()  # it stays a zombie until its (held) supervisor reaps it: wait for its port to close instead
+        ends = time.monotonic() + 30
+        while healthy(f'http://127.0.0.1:{port}') and time.monotonic() < ends: time.sleep(0.1)
+        text = upload(page, tmp_path, 'while-gone.jpg', good)
+        assert 'The model is not answering right now' in text and 'Traceback' not in page.content(), text
+        assert 'Not an image' in upload(page, tmp_path, 'notes-while-gone.jpg', b'text, not a picture')  # checked by the page itself
+    finally: supervisor.resume()
+    wait_for_http(f'http://127.0.0.1:{port}/health')
+    assert upload(page, tmp_path, 'three-when-back.jpg', good).splitlines()[1].startswith('3 (')
+    assert 'Traceback' not in page.content()
+
+def kinds(n):
+    "`n` label names, as many a workshop has"
+    return [f'kind-{i:03d}' for i in range(n)]
+
+@pytest.fixture(scope='module')
+def many_labels_model(tmp_path_factory):
+    "A model of 150 labels: synthetic images (a colour and a stripe per label), trained by `primer train`'s fast recipe at 32 pixels"
+    data, rng = tmp_path_factory.mktemp('kinds'), np.random.default_rng(0)
+    for i, label in enumerate(kinds(150)):
+        (data/label).mkdir()
+        for j in range(8):  # 8, so that each label keeps training images after the validation split
+            pixels = np.full((32, 32, 3), [(i * 37) % 256, (i * 91) % 256, (i * 13) % 256], np.uint8)
+            pixels[(i % 8) * 4:(i % 8) * 4 + 4] = 255 - pixels[0, 0]
+            Image.fromarray(np.clip(pixels + rng.integers(-8, 8, pixels.shape), 0, 255).astype(np.uint8)).save(data/label/f'{j}.png')
+    out = tmp_path_factory.mktemp('kinds-model')/'kinds.pkl'
+    res = primer('train', '--data', data, '--recipe', 'fast', '--size', 32, '--epochs', 1, '--out', out)
+    assert res.returncode == 0, res.stderr
+    return out, data
+
+def test_150_labels_answer_with_the_top_few_and_a_summarised_list(many_labels_model, browser, tmp_path):
+    model, data = many_labels_model
+    server, url = serve_app(model, tmp_path/'voila.log')
+    try:
+        page = open_page(browser, url)
+        assert page.get_by_text('This model tells apart 150 labels').is_visible()
+        assert not page.get_by_text('kind-149').is_visible()  # the names are not spelled out up front...
+        page.get_by_text('This model tells apart 150 labels').click()
+        assert page.get_by_text('kind-149').is_visible()  # ...but open on a click
+        text = upload(page, tmp_path, 'a-kind.png', (data/'kind-007'/'0.png').read_bytes())
+        answer = page.locator('.primer-file', has_text='a-kind.png').locator('xpath=..')
+        assert answer.locator('h3').count() == 1 and 1 <= answer.locator('progress').count() <= 10, text
+        assert f"and {150 - answer.locator('progress').count()} more" in text, text
+        assert 'Traceback' not in page.content()
+        page.screenshot(path=str(ARTIFACTS/'app-150-labels.png'), full_page=True)
+    finally: stop(server)

@@ -2,7 +2,7 @@
 import hashlib, json, subprocess, sys
 from pathlib import Path
 from PIL import Image
-from conftest import primer, last_json, ROOT
+from conftest import primer, last_json, ROOT, PRIMER
 
 def test_download_writes_jpeg_label_folders_and_is_idempotent(sample_data):
     jpgs = sorted(sample_data.rglob('*.jpg'))
@@ -156,3 +156,13 @@ def test_suspects_prints_a_json_line_per_suspect(sample_data, tmp_path):
     assert 0 < len(labels) <= 4 and all(r['file'].split('/')[0] == r['label'] and 'suggested' in r for r in labels)
     assert {f'7/{f.name}' for f in flipped} & {r['file'] for r in labels}, rows
     _fails_with(primer('suspects', '--data', tmp_path/'missing'), 'does not exist')
+
+def test_a_reader_that_stops_early_ends_predict_quietly(trained, sample_data):
+    "`primer predict DIR | head -1`: the closed pipe ends the command without an error message, as Unix tools do"
+    # 800 lines, more than a pipe holds, so the command is still writing when the reader goes
+    model, _ = trained
+    proc = subprocess.Popen([PRIMER, 'predict', '--model', model, *[sample_data] * 10], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline(); proc.stdout.close()
+    err = proc.stderr.read(); proc.wait(timeout=300)
+    assert json.loads(first)['label'] in ('3', '7')
+    assert proc.returncode == 0 and 'Broken pipe' not in err and 'Traceback' not in err, err

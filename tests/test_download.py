@@ -94,6 +94,7 @@ def test_ddg_pages_are_downloaded_like_any_source(web, tmp_path, monkeypatch):
         if not names: raise ddgs.exceptions.DDGSException('No results found.')
         return [dict(title=f'{query} {n}', image=web.url(n), url=f'{web.base}/page/{n}', thumbnail='', source='Bing') for n in names]
     monkeypatch.setattr(ddgs.ddgs.DDGS, 'images', images)
+    monkeypatch.setenv('PRIMER_PACING', '{"ddg": []}')  # no spacing between the fake's pages
     assert len(search_ddg('bears', 20, pause=0)) == len(EVERYTHING) and pages == [1, 2, 3, 4]
     report = download_images(tmp_path, ['bears'], 30, 'ddg', pause=0, timeout=3, show_progress=False)['bears']
     assert report.as_dict() == dict(images=9, had=0, kept=9, duplicates=1, rejected=REJECTED)
