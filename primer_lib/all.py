@@ -24,6 +24,8 @@ from primer_lib.predict import *
 from primer_lib.serve import *
 from primer_lib.workshop import *
 from primer_lib.review import *
+from primer_lib.publish import *
+from primer_lib.model_server import *  # before cli: `main` is the command's
 from primer_lib.cli import *
 
 # %% ../nbs/19_all.ipynb #ee7f814b

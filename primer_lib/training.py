@@ -351,8 +351,8 @@ def train_fast(
     y, y_valid, n = labels(dls.train_ds), labels(dls.valid_ds), len(dls.vocab)
     wd = choose_weight_decay(x, y, n, extra=(x_flip, y))
     head = fit_linear_head(torch.cat([x, x_flip]), torch.cat([y, y]), n, wd)
+    with torch.no_grad(): scores = head(x_valid)  # on the CPU, before the head joins the body on the data's device
     fast_head(learn, head)
-    with torch.no_grad(): scores = head(x_valid)
     result = dict(accuracy=float((scores.argmax(1) == y_valid).float().mean()), weight_decay=wd, train_rows=2 * len(x))
     if n > 10: result['top5_accuracy'] = float(top_k_accuracy(scores, y_valid, k=5))
     return result
