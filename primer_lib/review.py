@@ -20,7 +20,7 @@ from torchvision.ops import roi_align
 from fastai.vision.all import *
 from .settings import workshop_settings, Settings
 from .data import workshop_dataloaders
-from .training import workshop_learner, body_features, fit_linear_head, feature_cache
+from .training import workshop_learner, body_features, fit_linear_head, feature_cache, read_feature_cache, _item_key
 
 # %% ../nbs/20_suspects.ipynb #17450b38
 def flip_labels(
@@ -220,8 +220,11 @@ def find_suspects(
     return rows + sorted(copies, key=lambda r: (not r['leak'], r['score']))
 
 def _features(dls, items, cfg):
-    "The body's features of `items`, from the cache when it has them: the body runs once"
-    return body_features(workshop_learner(dls, cfg.arch), list(items.file), feature_cache(cfg))
+    "The body's features of `items`: from the cache alone when it has them all (no learner to build), else the body runs once"
+    files, cache = list(items.file), feature_cache(cfg)
+    store, keys = read_feature_cache(cache), [_item_key(f) for f in files]
+    if keys and all(k in store for k in keys): return torch.stack([store[k] for k in keys])
+    return body_features(workshop_learner(dls, cfg.arch), files, cache)
 
 def copies_summary(rows:list)->str:
     "How many pairs of copies `rows` (from `find_suspects`) hold, and how many are leaks"

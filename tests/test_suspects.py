@@ -79,3 +79,11 @@ def test_one_label_is_an_error(tmp_path):
     download_images(data, ['3'], 10)
     with pytest.raises(ValueError, match='at least two label folders'): find_suspects(data, cfg=settings(data))
     with pytest.raises(ValueError, match='needs images of at least two labels'): label_suspects(torch.randn(10, 8), ['3'] * 10)
+
+def test_warm_suspects_read_the_cache_without_building_a_learner(digits, monkeypatch):
+    data, _, _ = digits
+    cfg = settings(data)
+    rows = find_suspects(data, top=8, cfg=cfg)  # the cache now holds every image's features
+    import primer_lib.review as review
+    monkeypatch.setattr(review, 'workshop_learner', lambda *a, **k: pytest.fail('a learner was built with every feature cached'))
+    assert find_suspects(data, top=8, cfg=cfg) == rows
