@@ -26,7 +26,8 @@ def test_flags_override_environment_which_overrides_settings(tmp_path):
 
 def test_train_reports_json_summary_and_writes_manifest(trained, sample_data):
     model, summary = trained
-    assert list(summary) == ['accuracy', 'error_rate', 'seconds', 'recipe', 'model', 'n_train', 'n_valid']
+    assert list(summary) == ['accuracy', 'error_rate', 'seconds', 'recipe', 'model', 'n_train', 'n_valid', 'image_size', 'image_size_reason']
+    assert summary['image_size'] == 48 and summary['image_size_reason'] == 'the setting image_size'  # --size 48
     assert summary['recipe'] == 'fast'  # auto on a CPU
     assert Path(summary['model']) == model and model.is_file()
     assert summary['n_train'] + summary['n_valid'] == 80 and summary['n_valid'] == 16
