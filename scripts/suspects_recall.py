@@ -8,7 +8,8 @@ DATA_DIR: label folders of images (it is copied; the original is never changed).
 import argparse, json, shutil, tempfile, time
 from pathlib import Path
 from primer_lib.settings import workshop_settings
-from primer_lib.review import find_suspects, flip_labels
+from primer_lib.review import find_suspects
+from primer_lib.testing import flip_labels
 from primer_lib.training import train_classifier
 from primer_lib.suspects import suspect_images
 

@@ -32,7 +32,7 @@ def tree(root): return {p.relative_to(root).as_posix(): p.read_bytes() for p in 
 @pytest.fixture(scope='module')
 def many(tmp_path_factory):
     "150 labels of 6 images, 4 of them moved to a wrong label, and a model trained by `primer train`: (data, model, summary, moved)"
-    from primer_lib.review import flip_labels
+    from primer_lib.testing import flip_labels
     data, model = tmp_path_factory.mktemp('many')/'data', tmp_path_factory.mktemp('model')/'many.pkl'
     many_labels(data)
     moved = {f.relative_to(data).as_posix() for f in flip_labels(data, 4, seed=3)}

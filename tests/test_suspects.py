@@ -6,7 +6,8 @@ from primer_lib.download import download_images
 from primer_lib.settings import workshop_settings
 from primer_lib.data import workshop_dataloaders
 from primer_lib.training import feature_cache
-from primer_lib.review import find_suspects, flip_labels, plant_copies, label_suspects, review_items
+from primer_lib.review import find_suspects, label_suspects, review_items
+from primer_lib.testing import flip_labels, plant_copies
 
 def settings(data): return workshop_settings(data_dir=data, labels='3,7', model_path=data.parent/'models'/'classifier.pkl')
 
