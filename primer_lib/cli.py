@@ -164,17 +164,19 @@ def workshop_command(args):
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
-    model = cfg.model_path
+    model = Path(cfg.model_path).absolute()  # Voilà runs in the app notebook's folder: paths given here must not depend on this one
     from importlib.util import find_spec
     if find_spec('voila') is None: raise RuntimeError("Voilà is not installed: pip install 'primer[app]' (or voila), then run primer app again.")
     from primer_lib.predict import check_model_file
     from primer_lib.serve import voila_command, app_notebook, app_env
+    from primer_lib.settings import settings_file_or_none
     check_model_file(model, trust_pickle=args.trust_pickle)
     from primer_lib.model_server import start_model_process  # one copy of the model, which every page's kernel asks
     print(f'Loading {model} in the model process...', flush=True)
     _, url = start_model_process(model, cfg.max_upload_mb, args.trust_pickle)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
     env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url)}
+    if settings := settings_file_or_none(): env['PRIMER_SETTINGS'] = str(settings.absolute())
     command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
     os.chdir(app_notebook().parent)
     os.execve(command[0], command, env)  # Voilà takes this process's place, so a stop signal reaches it and its kernels

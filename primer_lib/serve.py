@@ -219,11 +219,12 @@ class UploadLimit(Configurable):
 
 # %% ../nbs/16_serving.ipynb #5d6de81e
 def app_notebook()->Path:
-    "The app's notebook, nbs/07_app.ipynb: in the workshop's folder (the one with settings.ini), else in primer's checkout"
+    "The app's notebook: nbs/07_app.ipynb in the workshop's folder (the one with settings.ini) or primer's checkout, else the copy installed with primer"
     folders = [f.parent for f in [settings_file_or_none()] if f] + [Path(primer_lib.__file__).parents[1]]
     if found := next((f/'nbs'/'07_app.ipynb' for f in folders if (f/'nbs'/'07_app.ipynb').is_file()), None): return found
-    raise FileNotFoundError(f"No nbs/07_app.ipynb in {' or '.join(map(str, folders))}: run primer app in the workshop's "
-                            "folder (a clone of its repository, with settings.ini).")
+    if (installed := Path(primer_lib.__file__).with_name('app.ipynb')).is_file(): return installed
+    raise FileNotFoundError(f"No nbs/07_app.ipynb in {' or '.join(map(str, folders))}, and none installed with primer: run primer app "
+                            "in the workshop's folder (a clone of its repository), or reinstall primer from a wheel or git.")
 
 def voila_command(
     port:int=8866, # the port to serve on

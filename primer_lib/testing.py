@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['flip_labels', 'plant_copies']
 
-# %% ../nbs/30_testing.ipynb #94f08cdc
+# %% ../nbs/30_testing.ipynb #5a6e6c96
 import random
 from pathlib import Path
 from PIL import Image
 from fastai.vision.all import get_image_files
 
-# %% ../nbs/30_testing.ipynb #d933ff2c
+# %% ../nbs/30_testing.ipynb #decccd37
 def flip_labels(
     root:Path, # a dataset folder, either layout
     n:int, # how many images to move
