@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
 from torchvision.ops import roi_align
+from sklearn.metrics import confusion_matrix
 from fastai.vision.all import *
 from .settings import workshop_settings, Settings
 from .data import workshop_dataloaders
@@ -276,7 +277,7 @@ def label_accuracy(interp)->pd.DataFrame:
     "Each label's accuracy (the share of its images the model gets right), images, and the label it is most often taken for; worst first"
     probs, targs = predictions(interp)
     vocab, n = list(interp.vocab), probs.shape[1]
-    cm = torch.zeros(n, n, dtype=torch.long).index_put_((targs.long(), probs.argmax(1)), torch.tensor(1), accumulate=True).numpy()
+    cm = confusion_matrix(targs.numpy(), probs.argmax(1).numpy(), labels=range(n))  # scikit-learn's
     images, wrong = cm.sum(1), cm - np.diag(cm.diagonal())  # rows: true labels; columns: the model's answers
     table = pd.DataFrame(dict(accuracy=(cm.diagonal() / np.maximum(images, 1)).round(3), images=images, times=wrong.max(1),
                               taken_for=[vocab[j] if wrong[i, j] else '' for i, j in enumerate(wrong.argmax(1))]), index=vocab)
