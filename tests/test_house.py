@@ -1,0 +1,43 @@
+"One home for each concern (issue 21): what the library's modules import, and what is defined once."
+import ast, os, re, subprocess, sys
+from pathlib import Path
+from conftest import ROOT
+
+LIB = ROOT/'primer_lib'
+TAUGHT = {'data', 'app'}  # the lessons' modules the library reuses: 02's DataBlock and 07's answer HTML
+
+def home(module:Path)->str:
+    "The notebook a generated module comes from"
+    found = re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', module.read_text())
+    return found[1] if found else ''
+
+def lesson_modules()->set:
+    return {m.stem for m in LIB.glob('*.py') if re.match(r'0\d_', home(m))}
+
+def imported(module:Path)->set:
+    "The primer_lib modules `module` imports, at the top or inside functions"
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module: names.add(node.module.split('.')[0])
+            elif (node.module or '').startswith('primer_lib.'): names.add(node.module.split('.')[1])
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split('.')[1] for a in node.names if a.name.startswith('primer_lib.')}
+    return names
+
+def test_the_library_imports_no_lesson_but_the_two_it_reuses():
+    lessons = lesson_modules()
+    library = [m for m in LIB.glob('*.py') if re.match(r'[1-9]\d_', home(m)) and m.stem != 'all']
+    assert library, 'no library modules found'
+    wrong = {m.stem: sorted((imported(m) & lessons) - TAUGHT) for m in library}
+    assert not {k: v for k, v in wrong.items() if v}, f'library modules importing lesson modules: {wrong}'
+
+def count(pattern:str)->int:
+    "How many times `pattern` occurs in the project's Python: the library, its tests and scripts"
+    files = [*LIB.glob('*.py'), *(ROOT/'tests').glob('*.py'), *(ROOT/'scripts').glob('*.py')]
+    return sum(len(re.findall(pattern, f.read_text())) for f in files if f.name != 'test_house.py')
+
+def test_each_concern_is_defined_once():
+    assert count(r'torch\.onnx\.export\(') == 1, 'the ONNX export is written more than once'
+    assert count(r'\bdef free_port\b') == 1
+    assert count(r'\bdef model_labels\b') == 1
