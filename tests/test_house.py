@@ -12,7 +12,8 @@ def home(module:Path)->str:
     return found[1] if found else ''
 
 def lesson_modules()->set:
-    return {m.stem for m in LIB.glob('*.py') if re.match(r'0\d_', home(m))}
+    "The modules of the lessons' own helpers: exported by a lesson, or by a library notebook named for a lesson"
+    return {m.stem for m in LIB.glob('*.py') if re.match(r'0\d_|\d\d_lesson_', home(m))}
 
 def imported(module:Path)->set:
     "The primer_lib modules `module` imports, at the top or inside functions"
@@ -27,7 +28,7 @@ def imported(module:Path)->set:
 
 def test_the_library_imports_no_lesson_but_the_two_it_reuses():
     lessons = lesson_modules()
-    library = [m for m in LIB.glob('*.py') if re.match(r'[1-9]\d_', home(m)) and m.stem != 'all']
+    library = [m for m in LIB.glob('*.py') if home(m) and m.stem not in lessons | {'all'}]
     assert library, 'no library modules found'
     wrong = {m.stem: sorted((imported(m) & lessons) - TAUGHT) for m in library}
     assert not {k: v for k, v in wrong.items() if v}, f'library modules importing lesson modules: {wrong}'
