@@ -371,6 +371,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'primer_lib.training.load_weights_in_order': ( 'training.html#load_weights_in_order',
                                                                                     'primer_lib/training.py'),
                                      'primer_lib.training.manifest_path': ('training.html#manifest_path', 'primer_lib/training.py'),
+                                     'primer_lib.training.one_thread': ('training.html#one_thread', 'primer_lib/training.py'),
                                      'primer_lib.training.onnx_body': ('training.html#onnx_body', 'primer_lib/training.py'),
                                      'primer_lib.training.onnx_cache_dir': ('training.html#onnx_cache_dir', 'primer_lib/training.py'),
                                      'primer_lib.training.read_feature_cache': ( 'training.html#read_feature_cache',

@@ -21,7 +21,7 @@ from sklearn.metrics import confusion_matrix
 from fastai.vision.all import *
 from .settings import workshop_settings, Settings
 from .data import workshop_dataloaders
-from .training import workshop_learner, body_features, fit_linear_head, feature_cache, read_feature_cache, write_feature_cache, _item_key
+from .training import workshop_learner, body_features, fit_linear_head, feature_cache, read_feature_cache, write_feature_cache, _item_key, one_thread
 
 # %% ../nbs/20_suspects.ipynb #15633f96
 def review_items(dls:DataLoaders)->pd.DataFrame:
@@ -55,10 +55,7 @@ def out_of_sample_probs(
     weight_decay:float=0.03 # of each fold's linear head, as in the fast recipe
 )->Tensor:
     "Each image's label probabilities from a linear head fitted on the other folds: a head that never saw it"
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # such small fits are faster on one thread, and many times faster on a busy machine
-    try: return _fit_folds(x, y, n_labels, folds, seed, weight_decay)
-    finally: torch.set_num_threads(threads)
+    with one_thread(): return _fit_folds(x, y, n_labels, folds, seed, weight_decay)
 
 def _fit_folds(x, y, n_labels, folds, seed, weight_decay):
     from sklearn.model_selection import StratifiedKFold

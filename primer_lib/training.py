@@ -6,10 +6,10 @@
 __all__ = ['ARCHS', 'WEIGHT_DECAYS', 'load_weights_in_order', 'efficientnet_lite0', 'KeepBatchNormStats', 'get_arch',
            'workshop_metrics', 'workshop_learner', 'read_feature_cache', 'write_feature_cache',
            'describe_preprocessing', 'feature_net', 'image_batches', 'onnx_cache_dir', 'weights_digest',
-           'check_onnx_body', 'onnx_body', 'run_body', 'cached_features', 'body_features', 'fit_linear_head',
-           'choose_weight_decay', 'fast_head', 'train_fast', 'fine_tune_within', 'chosen_recipe', 'feature_cache',
-           'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'weights_path', 'describe_network',
-           'build_network', 'save_weights', 'export_model']
+           'check_onnx_body', 'onnx_body', 'run_body', 'cached_features', 'body_features', 'one_thread',
+           'fit_linear_head', 'choose_weight_decay', 'fast_head', 'train_fast', 'fine_tune_within', 'chosen_recipe',
+           'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path', 'weights_path',
+           'describe_network', 'build_network', 'save_weights', 'export_model']
 
 # %% ../nbs/13_training.ipynb #686bb622
 import hashlib, inspect, json, os, subprocess, sys, tempfile, time, warnings
@@ -283,6 +283,14 @@ def body_features(
     return cached_features(learn, files, cache)[0]
 
 # %% ../nbs/13_training.ipynb #8b64d235
+@contextmanager
+def one_thread():
+    "Run the block on one of torch's threads: tiny products are faster so, as more threads only wait on each other (badly so on a busy machine)"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try: yield
+    finally: torch.set_num_threads(threads)
+
 def fit_linear_head(
     x:Tensor, # features, one row per image
     y:Tensor, # label indices
@@ -299,10 +307,7 @@ def fit_linear_head(
         value = F.cross_entropy(head(x), y) + weight_decay / 2 * head.weight.pow(2).sum()
         value.backward()
         return value
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny products: more threads only wait on each other, badly so on a busy machine
-    try: opt.step(loss)
-    finally: torch.set_num_threads(threads)
+    with one_thread(): opt.step(loss)
     return head.eval()
 
 # %% ../nbs/13_training.ipynb #952923ad
