@@ -419,6 +419,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'primer_lib.uploads.clear_upload': ('uploads.html#clear_upload', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.colab_upload': ('uploads.html#colab_upload', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.in_colab': ('uploads.html#in_colab', 'primer_lib/uploads.py'),
+                                    'primer_lib.uploads.photos_command': ('uploads.html#photos_command', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.photos_form': ('uploads.html#photos_form', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.photos_lines': ('uploads.html#photos_lines', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.upload_photos': ('uploads.html#upload_photos', 'primer_lib/uploads.py'),

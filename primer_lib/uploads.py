@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['REASONS', 'HEIC', 'ZIP_MAX_FILES', 'ZIP_MAX_MB', 'PHOTOS_CREDIT', 'Photos', 'Refused', 'uploaded_files', 'add_photos',
-           'photos_lines', 'in_colab', 'colab_upload', 'clear_upload', 'add_uploads', 'upload_photos', 'photos_form']
+           'photos_lines', 'photos_command', 'in_colab', 'colab_upload', 'clear_upload', 'add_uploads', 'upload_photos',
+           'photos_form']
 
 # %% ../nbs/25_uploads.ipynb #e1201064
-import io, os, re, stat, shutil, tempfile, zipfile
+import io, json, os, re, stat, shutil, tempfile, zipfile
 from pathlib import Path, PurePosixPath
 from .settings import workshop_settings, Settings, IMAGE_SUFFIXES
 from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names
@@ -92,7 +93,7 @@ def _place(entries:list, label:str, cfg:Settings, where:str, report:Photos)->lis
         else: strays.append(path)
     in_labels = any(len(parts) > 1 and parts[0] in cfg.labels for parts in _unwrapped([p for p, _ in entries], cfg.labels))
     for folder, paths in others.items(): report.refuse(_not_a_label(where, folder, len(paths), others, in_labels, cfg))
-    if strays: report.refuse(_no_label_folder(where, strays, others or placed))
+    if strays: report.refuse(_no_label_folder(where, strays, others or placed, cfg.labels))
     return placed
 
 # %% ../nbs/25_uploads.ipynb #54e407fb
@@ -106,13 +107,13 @@ def _not_a_label(where, folder, n, others, in_labels, cfg):
     return (f"{where}folder {folder}/ ({_files(n)}) is not one of your labels ({', '.join(cfg.labels)}): rename it to one, "
             f"or make your labels save_settings(labels='{labels}') and add the photos again")
 
-def _no_label_folder(where, strays, has_folders):
-    "The line for files outside any label folder, when no label was given"
-    if has_folders: return ((f"{where}{_files(len(strays))} not in a label folder ({_some(strays)}): "
-                            f"move {'it' if len(strays) == 1 else 'them'} into the folder of {'its' if len(strays) == 1 else 'their'} label"))
-    where = where.rstrip(': ') or 'The upload'
-    return (f"{where} has no label folders: put each label's photos in a folder named for the label (cat/, dog/) and "
-            "zip those folders, or add the photos for one label: add_photos(files, label='cat')")
+def _no_label_folder(where, strays, has_folders, labels):
+    "The line for files outside any label folder (`has_folders`: other files are in folders), when no label was given"
+    if has_folders: return (f"{where}{_files(len(strays))} not in a label folder ({_some(strays)}): "
+                            f"move {'it' if len(strays) == 1 else 'them'} into the folder of {'its' if len(strays) == 1 else 'their'} label")
+    what = f"{where.rstrip(': ')} has no label folders" if where else f"{_some(strays)}: photos need a label"
+    return (f"{what}: put each label's photos in a folder named for it ({', '.join(l + '/' for l in labels[:2])}) and zip "
+            f"those folders, or name the label of these photos, like label='{labels[0]}'")
 
 # %% ../nbs/25_uploads.ipynb #a3f00319
 def _zip_entries(source, zip_name:str, label:str, cfg:Settings, report:Photos)->list:
@@ -174,8 +175,7 @@ def _upload_entries(files:list, label:str, cfg:Settings, report:Photos)->list:
     "The uploaded (name, bytes) `files` that go to a label: images to `label`, each zip by its folders"
     images = [(n, lambda d=d: _bytes_read(d, cfg)) for n, d in files if not _is_zip(n, d)]
     zips = [_zip_entries(io.BytesIO(d), n, label, cfg, report) for n, d in files if _is_zip(n, d)]
-    if images and not label: report.refuse(_no_label_folder('', [n for n, _ in images], False).replace(
-        'The upload has no label folders', f"{_some([n for n, _ in images])}: photos need a label"))
+    if images and not label: report.refuse(_no_label_folder('', [n for n, _ in images], False, cfg.labels))
     return [*[(n, label, read) for n, read in images if label], *[e for z in zips for e in z]]
 
 def _bytes_read(data, cfg):
@@ -235,6 +235,15 @@ def photos_lines(report:Photos)->list:
     return lines
 
 # %% ../nbs/25_uploads.ipynb #16c39917
+def photos_command(args)->int:
+    "Add your own photos to the data folder: a zip of label folders, a folder of them, or images of one --label"
+    cfg = workshop_settings(data_dir=args.dest)
+    report = add_photos(args.source, args.label, cfg)
+    print(json.dumps(dict(dest=str(cfg.data_dir), kept={l: r.kept for l, r in report.items()}, duplicates=len(report.duplicates),
+                          images={l: r.images for l, r in report.items()}, refused=report.refused)))
+    return 0 if report.kept or report.duplicates else 1
+
+# %% ../nbs/25_uploads.ipynb #ccd425f5
 def in_colab()->bool:
     "True when Colab's own Python package is there"
     try: import google.colab; return True
@@ -255,11 +264,12 @@ def colab_upload(
     finally: os.chdir(here); shutil.rmtree(landing)
     return add_photos(uploaded_files(chosen), label, cfg, say)
 
-# %% ../nbs/25_uploads.ipynb #9f01f717
+# %% ../nbs/25_uploads.ipynb #ed3afcb5
 def clear_upload(upload):
-    "Empty a FileUpload, so the same files can be chosen again (ipywidgets 7: the value dict and its counter; 8: the value)"
-    if isinstance(upload.value, dict): upload.value.clear(); upload._counter = 0
-    else: upload.value = ()
+    "Empty a FileUpload, so the same files can be chosen again"
+    if not isinstance(upload.value, dict): upload.value = (); return  # ipywidgets 8
+    upload.metadata, upload.data = [], []  # ipywidgets 7: `value` is read-only, rebuilt from these when `_counter` changes
+    upload.value.clear(); upload._counter = 0
 
 def add_uploads(
     uploads:dict, # label (None for a zip of label folders) -> a FileUpload
@@ -272,7 +282,7 @@ def add_uploads(
     if not done: say('Nothing chosen yet: click a button above to choose photos first.')
     return done
 
-# %% ../nbs/25_uploads.ipynb #277fc3c9
+# %% ../nbs/25_uploads.ipynb #f66fbc87
 def upload_photos(
     cfg:Settings=None, # the workshop's settings (default: `workshop_settings()`)
     label:str=None, # in Colab: the label of the photos chosen (none: a zip of label folders)
