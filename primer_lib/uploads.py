@@ -8,7 +8,7 @@ __all__ = ['REASONS', 'HEIC', 'ZIP_MAX_FILES', 'ZIP_MAX_MB', 'PHOTOS_CREDIT', 'P
            'photos_form']
 
 # %% ../nbs/25_uploads.ipynb #e1201064
-import io, json, os, re, stat, shutil, tempfile, zipfile
+import html, io, json, os, re, stat, shutil, tempfile, zipfile
 from pathlib import Path, PurePosixPath
 from .settings import workshop_settings, Settings, IMAGE_SUFFIXES
 from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names
@@ -85,13 +85,13 @@ def _unwrapped(paths:list, labels)->list:
 
 def _place(entries:list, label:str, cfg:Settings, where:str, report:Photos)->list:
     "(name, label, read) for the `entries` (path, read) that go to a label; one line in `report` for each refused folder"
-    placed, strays, others = [], [], {}
-    for (path, read), parts in zip(entries, _unwrapped([p for p, _ in entries], cfg.labels)):
+    placed, strays, others, all_parts = [], [], {}, _unwrapped([p for p, _ in entries], cfg.labels)
+    for (path, read), parts in zip(entries, all_parts):
         to = parts[0] if len(parts) > 1 and parts[0] in cfg.labels else label
         if to: placed.append((f'{where}{path}', to, read))
         elif len(parts) > 1: others.setdefault(parts[0], []).append(path)
         else: strays.append(path)
-    in_labels = any(len(parts) > 1 and parts[0] in cfg.labels for parts in _unwrapped([p for p, _ in entries], cfg.labels))
+    in_labels = any(len(parts) > 1 and parts[0] in cfg.labels for parts in all_parts)
     for folder, paths in others.items(): report.refuse(_not_a_label(where, folder, len(paths), others, in_labels, cfg))
     if strays: report.refuse(_no_label_folder(where, strays, others or placed, cfg.labels))
     return placed
@@ -290,8 +290,8 @@ def upload_photos(
 ):
     "Upload your own photos: an upload button per label and one for a zip (Jupyter), or Colab's file picker"
     cfg = cfg or workshop_settings()
-    if not (in_colab() if widgets is None else not widgets): return photos_form(cfg)
-    return colab_upload(cfg, label)
+    use_form = not in_colab() if widgets is None else widgets
+    return photos_form(cfg) if use_form else colab_upload(cfg, label)
 
 def photos_form(cfg:Settings):
     "The upload buttons, one per label and one for a zip of label folders, an Add button and what it says"
@@ -302,7 +302,9 @@ def photos_form(cfg:Settings):
     def clicked(_):
         with out: out.clear_output(); add_uploads(uploads, cfg)
     add.on_click(clicked)
-    form = w.VBox([w.HTML(f'Choose photos for each label, or one zip of label folders ({", ".join(l + "/" for l in cfg.labels)}), then Add:'),
+    folders = html.escape(', '.join(l + '/' for l in cfg.labels))
+    form = w.VBox([w.HTML(f'Choose photos for each label, or one zip of label folders ({folders}), then Add. More than 10 MB '
+                          f"at once may not get through: put a big zip beside the notebook and run <code>add_photos('photos.zip')</code>."),
                    w.HBox(list(uploads.values())), add, out])
     form.uploads, form.add, form.out = uploads, add, out
     return form
