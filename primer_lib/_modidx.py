@@ -418,7 +418,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'primer_lib.uploads.add_uploads': ('uploads.html#add_uploads', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.clear_upload': ('uploads.html#clear_upload', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.colab_upload': ('uploads.html#colab_upload', 'primer_lib/uploads.py'),
-                                    'primer_lib.uploads.in_colab': ('uploads.html#in_colab', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.photos_command': ('uploads.html#photos_command', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.photos_form': ('uploads.html#photos_form', 'primer_lib/uploads.py'),
                                     'primer_lib.uploads.photos_lines': ('uploads.html#photos_lines', 'primer_lib/uploads.py'),

@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['REASONS', 'HEIC', 'ZIP_MAX_FILES', 'ZIP_MAX_MB', 'PHOTOS_CREDIT', 'Photos', 'Refused', 'uploaded_files', 'add_photos',
-           'photos_lines', 'photos_command', 'in_colab', 'colab_upload', 'clear_upload', 'add_uploads', 'upload_photos',
+           'photos_lines', 'photos_command', 'colab_upload', 'clear_upload', 'add_uploads', 'upload_photos',
            'photos_form']
 
 # %% ../nbs/25_uploads.ipynb #e1201064
 import html, io, json, os, re, stat, shutil, tempfile, zipfile
 from pathlib import Path, PurePosixPath
+from fastcore.imports import in_colab  # True in Colab: its kernel has imported google.colab
 from .settings import workshop_settings, Settings, IMAGE_SUFFIXES
 from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names
 
@@ -244,11 +245,6 @@ def photos_command(args)->int:
     return 0 if report.kept or report.duplicates else 1
 
 # %% ../nbs/25_uploads.ipynb #ccd425f5
-def in_colab()->bool:
-    "True when Colab's own Python package is there"
-    try: import google.colab; return True
-    except ImportError: return False
-
 def colab_upload(
     cfg:Settings=None, # the workshop's settings
     label:str=None, # the label of the photos chosen (none: a zip of label folders)
