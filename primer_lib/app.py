@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['prediction_html', 'first_image', 'watch_upload']
 
-# %% ../nbs/24_lesson_app.ipynb #28322e06
+# %% ../nbs/24_lesson_app.ipynb #ac63af27
 import html
 from pathlib import Path
 from .workshop import unattended
 
-# %% ../nbs/24_lesson_app.ipynb #b66813b4
+# %% ../nbs/24_lesson_app.ipynb #aba82768
 def prediction_html(
     result:dict, # from `predict_image`
     unsure_below:float=0.7, # below this probability the answer is "not sure"
@@ -24,7 +24,7 @@ def prediction_html(
     maybe = ' or '.join(f'{html.escape(k)} ({p:.0%})' for k, p in ranked[:2])
     return f'<h3>Not sure: maybe {maybe}</h3>{bars}'
 
-# %% ../nbs/24_lesson_app.ipynb #efae0a9d
+# %% ../nbs/24_lesson_app.ipynb #bcc412bc
 def first_image(cfg)->Path:
     "The first image file, by name, of `cfg`'s first label (None when there is none)"
     files = sorted(p for p in (Path(cfg.data_dir)/cfg.labels[0]).glob('*') if p.suffix.lower() in ('.jpg', '.jpeg', '.png', '.webp'))

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['workshop_dataloaders', 'split_counts']
 
-# %% ../nbs/23_lesson_data.ipynb #9c552d88
+# %% ../nbs/23_lesson_data.ipynb #1f5621c5
 from fastai.vision.all import *
 from .folders import check_dataset, workshop_splitter
 
-# %% ../nbs/23_lesson_data.ipynb #1a324f41
+# %% ../nbs/23_lesson_data.ipynb #dede042e
 def workshop_dataloaders(
     path:Path, # the dataset folder
     labels, # the labels to train on (None: every label folder)
@@ -30,7 +30,7 @@ def workshop_dataloaders(
 
 def _image_files(path, labels): return get_image_files(path).filter(lambda f: labels is None or parent_label(f) in labels)
 
-# %% ../nbs/23_lesson_data.ipynb #0b63c24d
+# %% ../nbs/23_lesson_data.ipynb #bfbb1598
 def split_counts(dls:DataLoaders)->pd.DataFrame:
     "Images per label (rows) in the training and validation sets (columns)"
     rows = {name: pd.Series([dls.vocab[int(y)] for _, y in ds]).value_counts() for name, ds in (('train', dls.train_ds), ('valid', dls.valid_ds))}

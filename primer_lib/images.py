@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['digit_image', 'get_images', 'preview_images']
 
-# %% ../nbs/23_lesson_images.ipynb #bb5f6a3d
+# %% ../nbs/23_lesson_images.ipynb #b32b53cb
 from dataclasses import replace
 from pathlib import Path
 from PIL import Image
@@ -13,7 +13,7 @@ from fastai.vision.all import get_image_files, parent_label, show_images, PILIma
 from .settings import workshop_settings, save_settings, Settings, DEFAULTS, parse_labels
 from .download import download_for, check_download, report_table
 
-# %% ../nbs/23_lesson_images.ipynb #4fe60d32
+# %% ../nbs/23_lesson_images.ipynb #4dd35203
 def digit_image(
     pixels, # an 8x8 array of ink values from 0 to 16
     size:int=128 # side of the square image, in pixels
@@ -22,7 +22,7 @@ def digit_image(
     paper = (255 - pixels * (255 / 16)).clip(0, 255).astype('uint8')
     return Image.fromarray(paper, mode='L').resize((size, size), Image.BICUBIC).convert('RGB')
 
-# %% ../nbs/23_lesson_images.ipynb #7e5f174d
+# %% ../nbs/23_lesson_images.ipynb #c350c3d7
 def get_images(
     cfg:Settings, # the workshop's settings: labels, source, how many images, where
     say=print, # told in one line when the web source failed
@@ -36,7 +36,7 @@ def get_images(
     cfg = replace(cfg, source='sample', labels=parse_labels('labels', DEFAULTS['labels']))
     return cfg, download_for(cfg, **kwargs)
 
-# %% ../nbs/23_lesson_images.ipynb #398703de
+# %% ../nbs/23_lesson_images.ipynb #1d3fb1ad
 def preview_images(
     path:Path, # a dataset folder of label folders
     labels:list=None, # the labels to show (default: every label folder)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['with_data', 'losses_table', 'class_report', 'class_counts']
 
-# %% ../nbs/24_lesson_interpret.ipynb #4d201c6d
+# %% ../nbs/24_lesson_interpret.ipynb #59633816
 import pandas as pd
 from fastai.vision.all import *
 from .settings import workshop_settings
@@ -14,7 +14,7 @@ from .folders import label_counts
 from .workshop import ensure_images, ensure_model
 from .review import find_suspects, copies_summary, show_confusion, plot_class_counts
 
-# %% ../nbs/24_lesson_interpret.ipynb #3052726e
+# %% ../nbs/24_lesson_interpret.ipynb #45e539f6
 def with_data(
     learn:Learner, # a learner loaded with `load_learner`
     dls:DataLoaders # the data to interpret it on
@@ -28,7 +28,7 @@ def with_data(
     learn.dls = dls
     return learn
 
-# %% ../nbs/24_lesson_interpret.ipynb #7b9cdaf6
+# %% ../nbs/24_lesson_interpret.ipynb #c772d7c8
 def losses_table(
     learn:Learner, # a learner with data attached
     dl:DataLoader=None # the images to rank (default: the validation set)
@@ -41,7 +41,7 @@ def losses_table(
                              predicted=[vocab[int(i)] for i in probs.argmax(1)], probability=probs.max(1).values.numpy().round(3),
                              loss=losses.numpy().round(3))).sort_values('loss', ascending=False, ignore_index=True)
 
-# %% ../nbs/24_lesson_interpret.ipynb #93017954
+# %% ../nbs/24_lesson_interpret.ipynb #72084faa
 def class_report(interp:ClassificationInterpretation)->pd.DataFrame:
     "Precision, recall and number of validation images for each label, from the confusion matrix"
     cm = interp.confusion_matrix()  # rows: true labels, columns: predictions
@@ -49,7 +49,7 @@ def class_report(interp:ClassificationInterpretation)->pd.DataFrame:
     return pd.DataFrame(dict(precision=right / np.maximum(cm.sum(0), 1), recall=right / np.maximum(cm.sum(1), 1),
                              images=cm.sum(1)), index=list(interp.vocab)).round(3)
 
-# %% ../nbs/24_lesson_interpret.ipynb #4bf248d8
+# %% ../nbs/24_lesson_interpret.ipynb #58d176fe
 def class_counts(
     path:Path, # the dataset folder
     labels=None # the labels to count (default: every label folder)

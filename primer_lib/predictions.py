@@ -5,18 +5,18 @@
 # %% auto #0
 __all__ = ['validation_files', 'show_predictions']
 
-# %% ../nbs/24_lesson_predictions.ipynb #35fb5749
+# %% ../nbs/24_lesson_predictions.ipynb #89debc7d
 from fastai.vision.all import *
 from .settings import Settings
 from .data import workshop_dataloaders
 
-# %% ../nbs/24_lesson_predictions.ipynb #a7fd330e
+# %% ../nbs/24_lesson_predictions.ipynb #a173e650
 def validation_files(cfg:Settings)->L:
     "The image files of `cfg`'s validation set: the model never trained on them"
     dls = workshop_dataloaders(cfg.data_dir, cfg.labels, cfg.image_size, cfg.valid_pct, cfg.seed, cfg.batch_size, augment=False)
     return L(dls.valid_ds.items)
 
-# %% ../nbs/24_lesson_predictions.ipynb #d50deeb3
+# %% ../nbs/24_lesson_predictions.ipynb #618520a8
 def show_predictions(
     learn:Learner, # a model loaded with `load_learner`
     files:list, # image files, or images already opened

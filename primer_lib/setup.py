@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['where_am_i', 'device_name', 'system_report']
 
-# %% ../nbs/23_lesson_setup.ipynb #d6071e21
+# %% ../nbs/23_lesson_setup.ipynb #4a019adc
 import os, sys, platform
 
-# %% ../nbs/23_lesson_setup.ipynb #204e5254
+# %% ../nbs/23_lesson_setup.ipynb #7d33ee49
 def where_am_i():
     "Where this code runs: 'colab', 'voila', 'jupyter' or 'python'"
     if 'google.colab' in sys.modules: return 'colab'

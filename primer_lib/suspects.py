@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['suspect_images', 'stand_in_marks', 'workshop_cleaner']
 
-# %% ../nbs/24_lesson_suspects.ipynb #29763bd2
+# %% ../nbs/24_lesson_suspects.ipynb #28fd9d6f
 import pandas as pd
 from fastai.vision.all import *
 from .settings import workshop_settings
@@ -16,7 +16,7 @@ from .training import train_classifier, export_model
 from .workshop import ensure_images, ensure_model, unattended
 from .review import find_suspects, show_suspects, suspects_first
 
-# %% ../nbs/24_lesson_suspects.ipynb #202c1c57
+# %% ../nbs/24_lesson_suspects.ipynb #e0a7c05a
 def suspect_images(
     learn:Learner, # a learner with data attached
     n:int=12 # how many to list
@@ -26,7 +26,7 @@ def suspect_images(
               losses_table(learn).assign(split='valid')]
     return pd.concat(tables).sort_values('loss', ascending=False, ignore_index=True).head(n)
 
-# %% ../nbs/24_lesson_suspects.ipynb #12c55159
+# %% ../nbs/24_lesson_suspects.ipynb #c9fb13b7
 def stand_in_marks(
     cleaner:CleanerMarks, # opened by `suspects_first`
     rows:list, # from `find_suspects`

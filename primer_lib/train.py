@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['imagenet_top']
 
-# %% ../nbs/23_lesson_train.ipynb #e85359f3
+# %% ../nbs/23_lesson_train.ipynb #d9f3e629
 from fastai.vision.all import *
 
-# %% ../nbs/23_lesson_train.ipynb #c5326f6f
+# %% ../nbs/23_lesson_train.ipynb #3d796153
 def imagenet_top(model:nn.Module, img:PILImage, k:int=3)->list:
     "The `k` ImageNet classes `model` finds most likely for `img`, with their probabilities"
     from timm.data import ImageNetInfo
