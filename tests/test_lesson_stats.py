@@ -1,5 +1,5 @@
 "scripts/lesson_stats.py, on a made-up lesson whose figures are counted by hand."
-import json, subprocess, sys
+import json, re, subprocess, sys
 from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 import nbformat
 from conftest import ROOT
@@ -46,3 +46,32 @@ def test_the_lessons_meet_their_targets_and_the_readme_shows_their_figures():
     res = stats('--check')
     assert res.returncode == 0, res.stderr  # each lesson >= 50 % markdown cells, median cell <= 4 lines, 60 minutes in all
     assert res.stdout.strip() in (ROOT/'README.md').read_text(), "README's lesson figures are stale: run `make readme`."
+
+LESSON_PATHS = sorted((ROOT/'nbs').glob('0[0-7]_*.ipynb'))
+
+def first_cell(seq, kind, rx):
+    "The position of the first `kind` cell in `seq` whose text matches `rx` (None: none does)"
+    return next((i for i, (t, s) in enumerate(seq) if t == kind and re.search(rx, s)), None)
+
+def test_the_lessons_show_fastai_and_no_harness_in_colab():
+    "Counted as Colab shows them (it honours only its form view): few library definitions, short cells, no harness"
+    sys.path.insert(0, str(ROOT/'scripts'))
+    import lesson_stats as ls
+    shown = lambda c: c['cell_type'] == 'code' and c.get('metadata', {}).get('cellView') != 'form'
+    cells = [ls.source(c) for p in LESSON_PATHS for c in ls.cells_of(p) if shown(c)]
+    lines, export = sum(map(ls.line_count, cells)), sum(ls.line_count(s) for s in cells if ls.is_export(s))
+    assert export <= 0.15 * lines, f'{export} of {lines} visible code lines are library definitions'
+    assert max(map(ls.line_count, cells)) <= 8, "a visible lesson cell is longer than fastbook's longest (8 lines)"
+    assert not [s for s in cells if re.search(r'unattended|PRIMER_UNATTENDED|\bassert\b', s)], 'a visible cell is test harness'
+
+def test_terms_are_explained_before_code_uses_them():
+    "weights, vocab, normalisation, pickle and image size: prose explains each before a code cell uses it"
+    sys.path.insert(0, str(ROOT/'scripts'))
+    import lesson_stats as ls
+    seq = [(c['cell_type'], ls.source(c).lower()) for p in LESSON_PATHS for c in ls.cells_of(p)]
+    terms = dict(weights=r'\bweights\b', vocab=r'\bvocab\b', normalisation=r'normali[sz]', pickle=r'pickl|\.pkl\b', image_size=r'image.size')
+    def late(rx):
+        prose, code = first_cell(seq, 'markdown', rx), first_cell(seq, 'code', rx)
+        return prose is None or (code is not None and code < prose)
+    explained_late = [t for t, rx in terms.items() if late(rx)]
+    assert explained_late == [], f"used in code before the prose explains them: {explained_late}"
