@@ -6,11 +6,11 @@
 __all__ = ['ATTRIBUTION_COLUMNS', 'SAMPLE_CREDIT', 'USER_AGENT', 'PACING', 'SERVICES', 'PACING_FILE', 'SEARCHES', 'SOURCES',
            'SEARCH_ONLY', 'save_image', 'read_attribution', 'add_attribution', 'keep_image', 'LabelReport', 'Rejected',
            'sample_digits', 'check_sample_labels', 'download_sample', 'cleaned_names', 'Candidate', 'web_address',
-           'PoliteRetry', 'Throttled', 'fetch', 'open_download', 'to_rgb', 'grey_8bit', 'upright_rgb', 'ingest_image',
-           'keep_candidate', 'keep_candidates', 'LimitReached', 'pacing_for', 'Pacer', 'read_pacing', 'write_pacing',
-           'paced_fetch', 'openverse_token', 'openverse_results', 'search_openverse', 'search_ddg', 'pathlib_backports',
-           'check_no_pathlib_backport', 'call_with_deadline', 'search_jmd', 'download_web', 'Downloads', 'pacer_for',
-           'download_images', 'download_for', 'report_table', 'check_download']
+           'PoliteRetry', 'Throttled', 'fetch', 'open_download', 'ingest_image', 'keep_candidate', 'keep_candidates',
+           'LimitReached', 'pacing_for', 'Pacer', 'read_pacing', 'write_pacing', 'paced_fetch', 'openverse_token',
+           'openverse_results', 'search_openverse', 'search_ddg', 'pathlib_backports', 'check_no_pathlib_backport',
+           'call_with_deadline', 'search_jmd', 'download_web', 'Downloads', 'pacer_for', 'download_images',
+           'download_for', 'report_table', 'check_download']
 
 # %% ../nbs/11_download.ipynb #79d4cadc
 import csv, hashlib, io, json, math, os, re, sys, sysconfig, threading, time, warnings
@@ -31,6 +31,7 @@ from fastai.vision.all import get_image_files, parent_label, verify_images, show
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
 from .settings import workshop_settings, check_labels, check_search_terms
+from .image_files import decode_image, ImageRefused, to_rgb, grey_8bit, upright_rgb
 
 # %% ../nbs/11_download.ipynb #3c7455f8
 _saving = threading.Lock()
@@ -242,43 +243,9 @@ def open_download(
     data:bytes, # a downloaded or uploaded file
     max_pixels:int=None # images with more pixels are rejected as 'too large' (default: Pillow's `Image.MAX_IMAGE_PIXELS`)
 )->Image.Image:
-    "`data` decoded in full as an image; raises `Rejected` for what is not a whole, sane image"
-    if not data: raise Rejected('not an image')
-    try:
-        img = Image.open(io.BytesIO(data))  # reads the header: the size, not the pixels
-        if img.width * img.height > (max_pixels or Image.MAX_IMAGE_PIXELS or float('inf')): raise Rejected('too large')
-        img.load()
-    except Image.DecompressionBombError: raise Rejected('too large') from None
-    except UnidentifiedImageError: raise Rejected('not an image') from None
-    except (OSError, SyntaxError, ValueError, EOFError): raise Rejected('truncated') from None
-    return img
-
-# %% ../nbs/11_download.ipynb #7b90c255
-def to_rgb(img:Image.Image)->Image.Image:
-    "`img` (its first frame, for an animation) as RGB, transparent parts on white"
-    if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'): img = grey_8bit(img)
-    if img.mode == 'P' or 'transparency' in img.info: img = img.convert('RGBA')
-    if img.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa'):
-        paper = Image.new('RGB', img.size, 'white')
-        paper.paste(img.convert('RGBA'), mask=img.convert('RGBA').getchannel('A'))
-        return paper
-    return img.convert('RGB')
-
-def grey_8bit(
-    img:Image.Image, # a 16-bit or 32-bit grey image (mode I;16, I or F)
-    rows:int=256 # rows converted at once
-)->Image.Image:
-    "`img` as an 8-bit 'L' image, each value `v // 257` within 0..255, a band of `rows` at a time (no full-size copies)"
-    out = Image.new('L', img.size)
-    for top in range(0, img.height, rows):
-        band = np.asarray(img.crop((0, top, img.width, min(top + rows, img.height))))
-        out.paste(Image.fromarray(np.clip(band // 257, 0, 255).astype(np.uint8)), (0, top))
-    return out
-
-def upright_rgb(img:Image.Image)->Image.Image:
-    "`img` turned the way its EXIF orientation says, then as RGB"
-    if img.getexif().get(ExifTags.Base.Orientation, 1) != 1: img = ImageOps.exif_transpose(img)  # else no copy
-    return to_rgb(img)
+    "`data` decoded in full as an image (JPEG, PNG, GIF or WebP only: `decode_image`); raises `Rejected` for what is not a whole, sane image"
+    try: return decode_image(data, max_pixels)
+    except ImageRefused as e: raise Rejected(e.reason) from None
 
 # %% ../nbs/11_download.ipynb #7712faf0
 def ingest_image(

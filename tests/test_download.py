@@ -238,3 +238,12 @@ def test_16_bit_images_become_8_bit_without_float_copies():
     finally: tracemalloc.stop()
     assert rgb.mode == 'RGB' and rgb.getpixel((2999, 2999)) == ((3000 * 3000 - 1) % 65536 // 257,) * 3
     assert peak < 20e6, f'{peak / 1e6:.0f} MB of arrays to convert a 9-megapixel image'  # float64: 3 x 72 MB
+
+def test_postscript_named_jpg_is_not_an_image_and_ghostscript_never_runs(monkeypatch):
+    from PIL import EpsImagePlugin
+    calls = []
+    monkeypatch.setattr(EpsImagePlugin, 'has_ghostscript', lambda: True)
+    monkeypatch.setattr(EpsImagePlugin, 'Ghostscript', lambda *a, **k: calls.append(a) or Image.new('RGB', (10, 10)).im)
+    eps = b'%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nnewpath 0 0 moveto 10 10 lineto stroke showpage\n%%EOF\n'
+    with pytest.raises(Rejected, match='not an image'): open_download(eps)
+    assert calls == []
