@@ -173,9 +173,9 @@ def app_command(args):
     check_model_file(model, trust_pickle=args.trust_pickle)
     from primer_lib.model_server import start_model_process  # one copy of the model, which every page's kernel asks
     print(f'Loading {model} in the model process...', flush=True)
-    _, url = start_model_process(model, cfg.max_upload_mb, args.trust_pickle)
+    _, url, secret = start_model_process(model, cfg.max_upload_mb, args.trust_pickle)
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
-    env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url)}
+    env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url, secret)}
     if settings := settings_file_or_none(): env['PRIMER_SETTINGS'] = str(settings.absolute())
     command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
     os.chdir(app_notebook().parent)

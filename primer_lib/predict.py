@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from fastai.vision.all import *
 from .settings import workshop_settings
 from .training import manifest_path, weights_path, sha256_of, build_network
-from .download import open_download, upright_rgb, Rejected
+from .image_files import read_image, ImageRefused, NOT_AN_IMAGE, TRUNCATED
 
 # %% ../nbs/15_models.ipynb #e07ed91d
 def _manifest(path):
@@ -113,14 +113,9 @@ def open_image(
     src # a path, bytes, or a PIL image
 )->PILImage:
     "`src` as an upright RGB `PILImage`; ValueError saying what is wrong when it can't be read"
-    if not isinstance(src, Image.Image):
-        data = bytes(src) if isinstance(src, (bytes, bytearray, memoryview)) else Path(src).read_bytes()
-        try: src = open_download(data)
-        except Rejected as e: raise ValueError(UNREADABLE[str(e)]) from None
-    return PILImage.create(upright_rgb(src))
+    return PILImage.create(read_image(src))  # JPEG, PNG, GIF or WebP only; `ImageRefused` is a ValueError
 
-UNREADABLE = {'not an image': "Not an image we can read: use a JPEG, PNG, GIF or WebP file.",
-              'truncated': "This image is cut short (truncated): save or upload the whole file again.",
+UNREADABLE = {'not an image': NOT_AN_IMAGE, 'truncated': TRUNCATED,
               'too large': "This image has too many pixels to open safely: use a smaller one."}
 
 def predict_image(

@@ -16,6 +16,26 @@ def free_port():
     "A TCP port on 127.0.0.1 that nothing listens on"
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
+def start_on_free_port(args, log, cwd=ROOT, attempts=3, seconds=300):
+    """Run `primer *args --port P` (output to the file `log`) on a free port P, until it listens there; (the process, P).
+    A port found free can be taken before the app binds it: then the app stops (Voilà is told not to try other ports), and
+    we try another."""
+    import psutil, time
+    for _ in range(attempts):
+        port = free_port()
+        with open(log, 'w') as out:
+            proc = subprocess.Popen([PRIMER, *map(str, args), '--port', str(port)], cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        ends = time.monotonic() + seconds
+        while proc.poll() is None and time.monotonic() < ends:
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+            try:
+                if any(c.laddr.port == port and c.status == psutil.CONN_LISTEN for p in tree for c in p.net_connections('tcp')): return proc, port
+            except psutil.Error: pass
+            time.sleep(0.3)
+        if proc.poll() is None: proc.kill()
+        if 'in use' not in Path(log).read_text(): break
+    raise AssertionError(f'primer {args[0]} did not start: ' + Path(log).read_text()[-3000:])
+
 def last_json(text):
     "The JSON object on the last line of `text`"
     return json.loads(text.strip().splitlines()[-1])

@@ -59,7 +59,7 @@ REJECTED = {'not an image': 2, 'truncated': 1, 'too small': 1, 'too large': 1, '
 STALL_SECONDS = 4
 TRICKLE_SECONDS = 0.05  # between two bytes of /img/trickle.jpg
 # More routes, outside FILES: photo-<n>...jpg is photo(n) as JPEG (any name after the number: spaces, accents);
-# trickle.jpg sends GOOD a byte at a time; wait.jpg always answers 429 with Retry-After: 5
+# trickle.jpg sends GOOD a byte at a time; moved-to-<name> redirects to <name> (on 127.0.0.1); wait.jpg always answers 429 with Retry-After: 5
 
 class FakeWeb:
     """The server: `base` is its address; `hits` lists (time, path) of every request; `queries` maps a query to image names.
@@ -106,6 +106,7 @@ class FakeWeb:
                 if name == 'busy.jpg' and n == 1: return self.send(429, 'text/plain', b'slow down', {'Retry-After': '1'})
                 if name == 'wait.jpg': return self.send(429, 'text/plain', b'come back later', {'Retry-After': '5'})
                 if name == 'trickle.jpg': return self.trickle(GOOD)
+                if name.startswith('moved-to-'): return self.send(302, 'text/plain', b'', {'Location': f"/img/{name.removeprefix('moved-to-')}"})
                 if seed := re.match(r'photo-(\d+)', name): return self.send(200, 'image/jpeg', as_bytes(photo(int(seed[1])), 'JPEG'))
                 if name.startswith('stall'): time.sleep(STALL_SECONDS); name = 'stall.jpg'
                 self.send(*FILES.get(name, (404, 'text/plain', b'no such file')))

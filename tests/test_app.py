@@ -1,7 +1,7 @@
 "`primer app` serves the classifier page with Voilà on 127.0.0.1 only, its kernels light (the model in one model process), and refuses a model that changed since export."
 import json, os, shutil, socket, subprocess, sys, time, urllib.request
 import psutil
-from conftest import primer, free_port, PRIMER, ROOT
+from conftest import primer, free_port, start_on_free_port, PRIMER, ROOT
 from test_models_safe import forge
 
 def model_copy(model, dest, *suffixes):
@@ -50,10 +50,8 @@ def test_app_is_served_on_loopback_from_a_preheated_kernel(trained, tmp_path):
     model = forge(trained[0], tmp_path/'labels.pkl', tmp_path/'it-ran')  # a pickle that runs code, if anything unpickles it
     manifest = json.loads(model.with_suffix('.manifest.json').read_text())
     model.with_suffix('.manifest.json').write_text(json.dumps({**manifest, 'vocab': ['<i>3', '7']}))  # a label that is HTML
-    port = free_port()
-    with open(tmp_path/'voila.log', 'w') as log:  # a file, not a pipe nobody reads: a full pipe would stall the server
-        server = subprocess.Popen([PRIMER, 'app', '--model', str(model), '--port', str(port), '--preheat', '1'], cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT)
+    # a file, not a pipe nobody reads: a full pipe would stall the server
+    server, port = start_on_free_port(['app', '--model', model, '--preheat', 1], tmp_path/'voila.log')
     try:
         page, deadline = '', time.time() + 180
         while time.time() < deadline and 'tells apart' not in page:

@@ -5,7 +5,7 @@ import numpy as np
 import psutil
 import pytest
 from PIL import Image
-from conftest import free_port, primer, last_json, PRIMER, ROOT
+from conftest import start_on_free_port, primer, last_json, PRIMER, ROOT
 from fake_web import as_bytes, png_bomb
 from primer_lib.settings import workshop_settings
 from primer_lib.model_server import healthy
@@ -24,10 +24,7 @@ def wait_for_http(url, seconds=120):
 
 def serve_app(model, log):
     "Start `primer app` for `model` (its output in the file `log`) and wait until it answers; (the process, the page's address)"
-    port = free_port()
-    with open(log, 'w') as out:
-        server = subprocess.Popen([PRIMER, 'app', '--model', model, '--port', str(port), '--max-upload-mb', str(LIMIT_MB)],
-                                  cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    server, port = start_on_free_port(['app', '--model', model, '--max-upload-mb', LIMIT_MB], log)
     try: wait_for_http(f'http://127.0.0.1:{port}/')
     except TimeoutError: server.kill(); raise AssertionError(Path(log).read_text()[-3000:])
     return server, f'http://127.0.0.1:{port}/'
@@ -125,17 +122,18 @@ def model_processes(server):
 def test_the_page_says_when_the_model_is_gone_and_works_when_it_is_back(page, app, tmp_path, confident_three):
     good = as_bytes(confident_three[0], 'JPEG', quality=95)
     supervisor, worker = model_processes(app[0])
-    port = worker.cmdline()[worker.cmdline().index('--port') + 1]
+    port = next(c.laddr.port for c in supervisor.net_connections('tcp') if c.status == psutil.CONN_LISTEN)  # the socket it hands down
     supervisor.suspend()  # so that it does not start the model process again while we look
     try:
-        worker.kill()  # it stays a zombie until its (held) supervisor reaps it: wait for its port to close instead
+        worker.kill()  # its socket stays open in the (held) supervisor: an upload now waits, and the page gives up after 30 s
         ends = time.monotonic() + 30
         while healthy(f'http://127.0.0.1:{port}') and time.monotonic() < ends: time.sleep(0.1)
         text = upload(page, tmp_path, 'while-gone.jpg', good)
-        assert 'The model is not answering right now' in text and 'Traceback' not in page.content(), text
+        assert 'try again in a moment' in text and 'Traceback' not in page.content(), text
         assert 'Not an image' in upload(page, tmp_path, 'notes-while-gone.jpg', b'text, not a picture')  # checked by the page itself
     finally: supervisor.resume()
-    wait_for_http(f'http://127.0.0.1:{port}/health')
+    ends = time.monotonic() + 120
+    while not healthy(f'http://127.0.0.1:{port}') and time.monotonic() < ends: time.sleep(0.5)  # answers again (403 to us: we have no secret)
     assert upload(page, tmp_path, 'three-when-back.jpg', good).splitlines()[1].startswith('3 (')
     assert 'Traceback' not in page.content()
 
