@@ -1,0 +1,85 @@
+"""workshop.ipynb, the whole workshop in one notebook (scripts/build_workshop_notebook.py): made from the lessons' cell
+structure, up to date, and its labels cell, run as a learner edits it, stops bad labels with one line before anything
+downloads."""
+import json, os, re, subprocess, sys
+import nbformat
+from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+from conftest import ROOT
+from primer_lib.workshop import INSTALL_CELL
+
+SCRIPT = ROOT/'scripts'/'build_workshop_notebook.py'
+
+def build(*args):
+    return subprocess.run([sys.executable, SCRIPT, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+def cells(path): return json.loads(path.read_text())['cells']
+
+def source(c): return ''.join(c['source'])
+
+def test_made_from_the_lessons_cell_structure(tmp_path):
+    nbs = tmp_path/'nbs'; nbs.mkdir()
+    hidden = dict(jupyter=dict(source_hidden=True))
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell('# First steps\n\n> A summary.'), new_code_cell(INSTALL_CELL, metadata=dict(cellView='form', **hidden)),
+        new_code_cell('#| default_exp first\n#| export\nimport os'), new_markdown_cell('## A part\n\nSee [the next one](01_next.ipynb) '
+        'and [settings](10_settings.ipynb).\n\n```python\n# a comment, not a heading\n```'),
+        new_code_cell("#| network\n# cfg = save_settings(labels='a, b', source='ddg')"),
+        new_code_cell("cfg = save_settings(labels='a, b')\ncfg"), new_code_cell('#| hide\nprint(1)', metadata=hidden),
+        new_code_cell('#| export\n')]), nbs/'00_first.ipynb')
+    nbformat.write(new_notebook(cells=[new_code_cell(INSTALL_CELL), new_markdown_cell('Prose, no title.'), new_code_cell('2 + 2')]),
+                   nbs/'01_next.ipynb')
+    nbformat.write(new_notebook(cells=[new_markdown_cell('# Library')]), nbs/'10_settings.ipynb')
+    out = tmp_path/'workshop.ipynb'
+    res = build('--nbs', nbs, '--out', out)
+    assert res.returncode == 0 and res.stdout.strip() == f'Wrote {out}.', res.stderr
+    made = cells(out)
+    code = [source(c) for c in made if c['cell_type'] == 'code']
+    assert code[0] == INSTALL_CELL and made[1]['metadata'] == dict(cellView='form', **hidden)  # one install cell, collapsed
+    assert code.count(INSTALL_CELL) == 1
+    assert 'cfg = your_labels(labels, source, on_drive)' in code[1] and re.search(r"^labels = '3, 7'", code[1], re.M)
+    assert code[2:] == ['import os', "#| network\n# cfg = save_settings(labels='a, b', source='ddg')",
+                        '# In this notebook, the "Your labels" cell at the top sets the labels; the lesson\'s own line, commented out:\n'
+                        "# cfg = save_settings(labels='a, b')\n# cfg", '#| hide\nprint(1)', '2 + 2']
+    heads = [(source(c).splitlines()[0], c['metadata'].get('primer')) for c in made if c['cell_type'] == 'markdown' and source(c).startswith('#')]
+    assert heads == [('# The workshop in one notebook', None), ('## Your labels', None), ('## 00 · First steps', dict(lesson='00_first')),
+                     ('### A part', None), ('## 01 · next', dict(lesson='01_next'))]
+    part = next(source(c) for c in made if source(c).startswith('### A part'))
+    assert 'See **the next one** and [settings](https://github.com/YOUR-ORG/primer/blob/main/nbs/10_settings.ipynb)' in part
+    assert '# a comment, not a heading' in part
+    assert all(c.get('outputs', []) == [] for c in made)
+    assert build('--nbs', nbs, '--out', out, '--check').returncode == 0  # up to date
+    out.write_text(out.read_text().replace('First steps', 'Old title'))
+    res = build('--nbs', nbs, '--out', out, '--check')
+    assert res.returncode == 1 and 'differed from the lessons' in res.stdout and 'First steps' in out.read_text()
+
+def test_the_one_notebook_is_up_to_date():
+    res = build('--check', '--out', ROOT/'workshop.ipynb')
+    assert res.returncode == 0, res.stdout + res.stderr
+    made = cells(ROOT/'workshop.ipynb')
+    lessons = sorted(p.stem for p in (ROOT/'nbs').glob('0[0-7]_*.ipynb'))
+    assert [c['metadata']['primer']['lesson'] for c in made if 'primer' in c['metadata']] == lessons
+    assert sum(source(c) == INSTALL_CELL for c in made) == 1
+
+def labels_cell(labels):
+    "The one notebook's labels cell, with `labels` typed in, as a learner does"
+    cell = next(source(c) for c in cells(ROOT/'workshop.ipynb') if 'your_labels(' in source(c))
+    return re.sub(r"^labels = '[^']*'", lambda m: f'labels = {labels!r}', cell, count=1, flags=re.M)
+
+def run_cell(text, cwd, source=None):
+    if source: text = re.sub(r"^source = '[^']*'", f'source = {source!r}', text, count=1, flags=re.M)
+    env = {k: v for k, v in os.environ.items() if not k.startswith('PRIMER_')}
+    return subprocess.run([sys.executable, '-c', text], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+def test_labels_cell_as_a_learner_edits_it(tmp_path):
+    for labels, source, says in [('1, 4', 'sampel', "source = 'sampel' is not a source primer knows: did you mean 'sample'?"),
+                                 ('1, ', 'sample', 'at least two labels separated by commas'),
+                                 ('cat, dog', 'sample', 'The sample source has only the digits 0 to 9'),
+                                 ('cat, cat', 'ddg', 'labels that are all different')]:
+        res = run_cell(labels_cell(labels), tmp_path, source)
+        assert res.returncode == 1 and 'Traceback' not in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith('Your labels: ') and says in res.stderr, res.stderr
+        assert list(tmp_path.iterdir()) == []  # nothing written, nothing downloaded
+    res = run_cell(labels_cell('1, 4') + '\nprint(cfg.labels, cfg.data_dir)', tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == f"('1', '4') {tmp_path/'data'}"
+    assert 'labels = 1,4' in (tmp_path/'settings.ini').read_text() and sorted(p.name for p in tmp_path.iterdir()) == ['settings.ini']
