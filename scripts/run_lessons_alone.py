@@ -63,7 +63,7 @@ def run_alone(
         try: run_notebook(folder/lesson.name, out/lesson.name, env=kernel_env(python), kernel=kernel)
         except RuntimeError as e: return str(e).strip().splitlines()[-1]
         where = installed_primer(python, folder)
-        if labels and (wrong := check_workshop(folder, labels)): return wrong
+        if labels and (wrong := check_workshop(folder, labels) or redone(out/lesson.name)): return wrong
     if not where.startswith(str(python.parent.parent)): return f'primer_lib was not installed by the first cell (imported from {where!r})'
 
 LABELS_LINE = re.compile(r"^labels = '[^']*'", re.M)
@@ -93,6 +93,15 @@ def check_workshop(folder:Path, labels:str)->str:
     if (vocab := list(app_classifier(cfg).dls.vocab)) != want: return f'its app serves a model of {vocab}, not {want}'
     if (page := cfg.model_path.parent/'page'/'labels.json').is_file() and json.loads(page.read_text()) != want:
         return f'its published page has the labels {json.loads(page.read_text())}, not {want}'
+
+REDONE = ('No images of ', 'No model at ')  # what ensure_images and ensure_model say when they make them again
+
+def redone(executed:Path)->str:
+    "What a section of the executed one notebook at `executed` made again that an earlier section had made; None when nothing"
+    for c in json.loads(Path(executed).read_text())['cells']:
+        for o in c.get('outputs', []):
+            text = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else ''
+            if line := next((l for l in text.splitlines() if l.startswith(REDONE)), None): return f'a section made again what an earlier one had made: {line}'
 
 def section_times(path:Path)->list:
     "[(section, seconds)] of the executed one notebook at `path`: its cells' run times, summed per lesson ('start': before the first)"

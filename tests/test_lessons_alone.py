@@ -51,3 +51,7 @@ def test_labels_cell_times_and_checks(tmp_path):
     assert alone.check_workshop(tmp_path, '1, 4') == f"its model at {tmp_path/'models'/'classifier.pkl'} has the labels None, not ['1', '4']"
     assert alone.check_workshop(tmp_path, '3, 7') == "its settings have the labels ('1', '4'), not ['3', '7']"
     with pytest.raises(SystemExit, match='has no labels cell'): alone.set_labels_cell(tmp_path/'ran.ipynb', '1, 4')
+    said = new_notebook(cells=[new_code_cell('ensure_model(cfg)', outputs=[nbformat.v4.new_output('stream', name='stdout', text='Trained.\nNo model at m.pkl yet: training one\n')])])
+    nbformat.write(said, tmp_path/'said.ipynb')
+    assert alone.redone(tmp_path/'said.ipynb') == 'a section made again what an earlier one had made: No model at m.pkl yet: training one'
+    assert alone.redone(tmp_path/'ran.ipynb') is None
