@@ -157,6 +157,7 @@ def record_times(executed:Path, seconds:float, *dests):
     "Write the one notebook's section times (and the whole run's, install included) as JSON to each of `dests`"
     import torch
     times = dict(sections=dict(section_times(executed)), total_seconds=round(seconds), cpus=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                 load_average=round(os.getloadavg()[0], 1),
                  measured=time.strftime('%Y-%m-%d'), how='scripts/run_lessons_alone.py: workshop.ipynb alone, in a fresh folder of the Colab-like environment, on a CPU')
     for dest in filter(None, dests): Path(dest).write_text(json.dumps(times, indent=1) + '\n')
     print('  sections: ' + ', '.join(f'{k} {v:.0f} s' for k, v in times['sections'].items()), flush=True)
