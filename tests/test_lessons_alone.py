@@ -55,3 +55,14 @@ def test_labels_cell_times_and_checks(tmp_path):
     nbformat.write(said, tmp_path/'said.ipynb')
     assert alone.redone(tmp_path/'said.ipynb') == 'a section made again what an earlier one had made: No model at m.pkl yet: training one'
     assert alone.redone(tmp_path/'ran.ipynb') is None
+
+@pytest.mark.skipif(not COLAB_PYTHON.exists(), reason='no .venv-colab: make .venv-colab/.installed builds it (make lessons-alone does)')
+def test_colab_like_environment_has_colabs_versions():
+    "Every exact pin of scripts/requirements-colab.txt (Colab's own versions) is what .venv-colab has"
+    import re
+    pins = dict(re.findall(r'^([A-Za-z0-9_.-]+)==(\S+)', (ROOT/'scripts'/'requirements-colab.txt').read_text(), re.M))
+    assert {'fastai', 'fastcore', 'timm', 'ipython', 'ipykernel', 'numpy', 'pillow', 'ipywidgets', 'torch'} <= set(pins)
+    code = 'import importlib.metadata as m, json, sys; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))'
+    res = subprocess.run([COLAB_PYTHON, '-c', code, *pins], capture_output=True, text=True, check=True)
+    import json
+    assert json.loads(res.stdout) == pins
