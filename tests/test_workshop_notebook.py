@@ -92,3 +92,17 @@ def test_labels_cell_as_a_learner_edits_it(tmp_path):
         assert files == []  # nothing written, nothing downloaded
     assert said[-1] is None and res.stdout.splitlines()[-2] == f"('1', '4') {tmp_path/'data'}"
     assert 'labels = 1,4' in (tmp_path/'settings.ini').read_text() and sorted(p.name for p in tmp_path.iterdir()) == ['settings.ini']
+
+def test_readme_table_gains_run_times():
+    "lesson_stats --readme: each lesson's run time in the one notebook beside its reading time, and the two together"
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('lesson_stats', ROOT/'scripts'/'lesson_stats.py')
+    stats = importlib.util.module_from_spec(spec); spec.loader.exec_module(stats)
+    rows = [dict(nb='00_a', md_share=0.5, words=180, code_cells=1, visible_code_lines=2, lesson_median=2, minutes=20.0),
+            dict(nb='01_b', md_share=0.6, words=360, code_cells=2, visible_code_lines=4, lesson_median=2, minutes=25.0)]
+    total = dict(total_minutes=45.0, words=540, code_cells=3, visible_code_lines=6, min_md_share=0.5, max_lesson_median=2, terms_late=[])
+    times = dict(sections={'start': 60, '00_a': 30, '01_b': 210}, cpus=2, load_average=1.0, measured='2026-12-07')
+    table = stats.with_run_times(stats.markdown_table(rows, total), rows, total, times).splitlines()
+    assert table[0].endswith('| minutes | run on a CPU |') and table[1].endswith('|---|---|')
+    assert table[2].endswith('| 20.0 | 0.5 |') and table[3].endswith('| 25.0 | 3.5 |') and table[4].endswith('| **45** | **5** |')
+    assert table[-1].endswith('the total includes 1 of installing primer and setting the labels. Reading and running together: about 50 minutes.')
