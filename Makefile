@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: workshop app test browser sync notebooks lessons-alone pytest readme prepare colab web-runtime
+.PHONY: workshop app test browser sync notebooks lessons-alone pytest readme prepare colab web-runtime workshop-notebook workshop-times
 
 # One virtual environment, installed from the repo's own files (exact torch pins in requirements-dev.txt).
 $(VENV)/.installed: pyproject.toml setup.py requirements-dev.txt
@@ -35,21 +35,33 @@ sync: $(VENV)/.installed
 	@before=$$(mktemp -d) && cp -r primer_lib $$before/ && $(BIN)/nbdev-export && \
 	if diff -r -x __pycache__ $$before/primer_lib primer_lib >/dev/null; then echo "primer_lib matches the notebooks."; \
 	else echo "primer_lib differed from the notebooks in nbs/; nbdev-export has now rewritten it. Review and commit primer_lib/."; exit 1; fi
+	@$(BIN)/python scripts/build_workshop_notebook.py --check
+
+# workshop.ipynb: the whole workshop in one notebook, for Colab, made from the lessons (make sync checks it is up to date).
+workshop-notebook: $(VENV)/.installed
+	$(BIN)/python scripts/build_workshop_notebook.py
 
 # PRIMER_UNATTENDED=1: the lessons' stand-in cells (cleaner marks, an upload) act, as they never do for a learner.
 notebooks: $(VENV)/.installed
 	PRIMER_UNATTENDED=1 $(BIN)/nbdev-test --n-workers 1 --timing
 
-# A second environment like a Colab runtime: ipywidgets 7.7.1, no Voilà, and no primer (each lesson's first cell installs it).
+# A second environment like a Colab runtime: Colab's fastai, IPython, ipywidgets 7.7.1 and more (pinned in the file), no Voilà,
+# and no primer (each lesson's first cell installs it).
 COLAB_VENV := .venv-colab
 $(COLAB_VENV)/.installed: scripts/requirements-colab.txt
 	test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m pip install -q -r scripts/requirements-colab.txt
 	touch $@
 
-# Every lesson alone, each in a new empty folder, in that environment, primer installed by the lesson's own first cell.
+# Every lesson alone, each in a new empty folder, in that environment, primer installed by the lesson's own first cell;
+# then workshop.ipynb alone the same way, with labels 1, 4 set in its labels cell.
 lessons-alone: $(VENV)/.installed $(COLAB_VENV)/.installed
 	$(BIN)/python scripts/run_lessons_alone.py --python $(COLAB_VENV)/bin/python
+
+# The README's run time of each lesson: workshop.ipynb alone, as above, its section times kept in scripts/workshop_times.json.
+workshop-times: $(VENV)/.installed $(COLAB_VENV)/.installed
+	$(BIN)/python scripts/run_lessons_alone.py --python $(COLAB_VENV)/bin/python --record scripts/workshop_times.json workshop.ipynb
+	$(MAKE) readme
 
 pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest -ra
@@ -67,10 +79,10 @@ web-runtime: $(VENV)/.installed
 	$(BIN)/python -c "import sys; from primer_lib.publish import vendor_runtime; print('onnxruntime-web', vendor_runtime(sys.argv[1]))" \
 	  $$tmp/onnxruntime-web-$(ORT_WEB_VERSION).tgz && rm -rf $$tmp
 
-# For a fork: the address the lessons' install cell installs from, and the README's "Open in Colab" links.
+# For a fork: the address the lessons' install cell (and workshop.ipynb's) installs from, and the README's "Open in Colab" links.
 colab: $(VENV)/.installed
 	$(BIN)/python scripts/set_repo.py "$(REPO)"
 	$(MAKE) readme
 
 prepare: $(VENV)/.installed
-	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(MAKE) readme
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean && $(BIN)/python scripts/build_workshop_notebook.py && $(MAKE) readme

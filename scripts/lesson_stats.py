@@ -3,12 +3,14 @@
     python3 scripts/lesson_stats.py                 # a markdown table of nbs/00-07 and their total (the README's)
     python3 scripts/lesson_stats.py --json nbs/03_train.ipynb
     python3 scripts/lesson_stats.py --check         # exit 1 when a lesson misses a target
-    python3 scripts/lesson_stats.py --readme        # put the table in nbs/index.ipynb (README.md's source)
+    python3 scripts/lesson_stats.py --readme        # put the table in nbs/index.ipynb (README.md's source), with run times
 
 minutes = markdown words / 180 + visible code lines / 20 + code cells x 10 s. A code cell is visible unless it is
 collapsed in Jupyter and Colab (metadata `jupyter.source_hidden`, or Colab's form view `cellView: form`). A lesson
 cell is a visible code cell that is not `#| export`, `#| hide` or `#| default_exp`. A term is explained late when code
 uses it before any prose mentions it, reading the notebooks in order. Only the standard library: runs with any Python 3.
+With --readme the table gains each lesson's run time as a section of workshop.ipynb on a CPU, from
+scripts/workshop_times.json (written by `make workshop-times`, which runs the one notebook alone).
 """
 import argparse, json, re, statistics, sys
 from pathlib import Path
@@ -91,6 +93,35 @@ def missed_targets(rows:list, total:dict)->list:
     if total['total_minutes'] > TARGETS['total_minutes']: missed.append(f"{total['total_minutes']:.0f} minutes in all")
     return missed + [f'{t} used in code before the prose explains it' for t in total['terms_late']]
 
+TIMES = ROOT/'scripts'/'workshop_times.json'
+
+def read_times(path:Path=TIMES)->dict:
+    "The one notebook's measured section times (None when they were never measured)"
+    try: return json.loads(Path(path).read_text())
+    except (OSError, ValueError): return None
+
+def with_run_times(table:str, rows:list, total:dict, times:dict)->str:
+    "`table` with a column for each lesson's run time in the one notebook, and a line on reading plus running"
+    secs = times['sections']
+    lines = table.split('\n')
+    run = {r['nb']: secs.get(r['nb']) for r in rows}
+    running = sum(secs.values()) / 60
+    def cell(v): return '–' if v is None else f'{v / 60:.1f}'
+    out = []
+    for line in lines:
+        if line.startswith('| notebook |'): line += ' run on a CPU |'
+        elif line.startswith('|---'): line += '---|'
+        elif line.startswith('| `'): line += f" {cell(run.get(line.split('`')[1]))} |"
+        elif line.startswith('| **total**'): line += f' **{running:.0f}** |'
+        out.append(line)
+    reading = total['total_minutes']
+    out += ['', f"Run on a CPU: each lesson's minutes as a section of `workshop.ipynb`, run alone top to bottom in a fresh "
+                f"Colab-like environment ({times.get('cpus', '?')} CPU cores" + (f", shared: load average {times['load_average']:g} at the end"
+                if times.get('load_average', 0) > times.get('cpus', 1) else '') + f", measured {times.get('measured', '?')} by "
+                f"`make workshop-times`); the total includes {secs.get('start', 0) / 60:.0f} of installing primer and "
+                f"setting the labels. Reading and running together: about {reading + running:.0f} minutes."]
+    return '\n'.join(out)
+
 README_START, README_END = '<!-- lesson figures -->', '<!-- end of lesson figures -->'
 
 def with_table(text:str, table:str)->str:
@@ -116,7 +147,9 @@ def main(argv=None)->int:
     rows = [notebook_stats(p) for p in paths]
     total = total_stats(rows, paths)
     print('\n'.join(map(json.dumps, [*rows, total])) if args.json else markdown_table(rows, total))
-    if args.readme: write_readme_table(markdown_table(rows, total))
+    if args.readme:
+        table, times = markdown_table(rows, total), read_times()
+        write_readme_table(with_run_times(table, rows, total, times) if times else table)
     missed = missed_targets(rows, total) if args.check else []
     for m in missed: print(f'missed: {m}', file=sys.stderr)
     return 1 if missed else 0

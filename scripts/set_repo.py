@@ -3,8 +3,9 @@
     .venv/bin/python scripts/set_repo.py https://github.com/you/primer
 
 Writes the address into the install cell of every lesson (nbs/00-07) and into `INSTALL_CELL` (nbs/17_workshop.ipynb),
-which must stay equal, re-exports primer_lib, and writes the "Open in Colab" links of the lessons in nbs/index.ipynb,
-between two markers (put the marked block where you like; without it, it goes at the end of "Three ways to follow it").
+which must stay equal, re-exports primer_lib, makes workshop.ipynb again from the lessons (so it installs from there
+too), and writes the "Open in Colab" links in nbs/index.ipynb, the one notebook's first, then each lesson's, between
+two markers (put the marked block where you like; without it, it goes at the end of "Three ways to follow it").
 `make readme` then renders README.md from nbs/index.ipynb; `make colab` does both.
 """
 import json, re, subprocess, sys
@@ -57,10 +58,13 @@ def title(path:Path)->str:
     text = next((source(c) for c in read_nb(path)['cells'] if c['cell_type'] == 'markdown'), '')
     return next((l[2:].strip() for l in text.splitlines() if l.startswith('# ')), path.stem)
 
+WORKSHOP = 'workshop.ipynb'  # the whole workshop in one notebook, made by scripts/build_workshop_notebook.py
+
 def colab_links(root:Path, owner:str, name:str)->str:
-    "The marked block of Open-in-Colab links, one line per lesson"
-    url = f'https://colab.research.google.com/github/{owner}/{name}/blob/main/nbs'
-    rows = [f'- [![Open In Colab]({BADGE})]({url}/{p.name}) `{p.stem}`: {title(p)}' for p in lessons(root)]
+    "The marked block of Open-in-Colab links: the one notebook's, then one line per lesson"
+    url = f'https://colab.research.google.com/github/{owner}/{name}/blob/main'
+    rows = [f'- [![Open In Colab]({BADGE})]({url}/{WORKSHOP}) **`{WORKSHOP}`: the whole workshop in one notebook, one runtime** (start here)']
+    rows += [f'- [![Open In Colab]({BADGE})]({url}/nbs/{p.name}) `{p.stem}`: {title(p)}' for p in lessons(root)]
     return '\n'.join([START, *rows, END])
 
 def with_links(text:str, block:str)->str:
@@ -88,8 +92,10 @@ def main(address:str, root:Path=ROOT):
     set_install_cells(root, url)
     set_links(root, owner, name)
     subprocess.run([str(Path(sys.executable).parent/'nbdev-export')], cwd=root, check=True)
-    print(f'The workshop now installs from {url}: {len(lessons(root))} lessons, INSTALL_CELL, primer_lib and the Colab links '
-          f'in nbs/index.ipynb. Run make readme (make colab does), then commit and push to {url}.')
+    subprocess.run([sys.executable, str(root/'scripts'/'build_workshop_notebook.py'), '--nbs', str(root/'nbs'), '--out', str(root/WORKSHOP)],
+                   cwd=root, check=True, stdout=subprocess.DEVNULL)
+    print(f'The workshop now installs from {url}: {len(lessons(root))} lessons, INSTALL_CELL, primer_lib, {WORKSHOP} and the '
+          f'Colab links in nbs/index.ipynb. Run make readme (make colab does), then commit and push to {url}.')
 
 if __name__ == '__main__':
     if len(sys.argv) != 2: raise SystemExit('usage: set_repo.py https://github.com/OWNER/NAME   (or: make colab REPO=https://github.com/OWNER/NAME)')

@@ -77,6 +77,11 @@ def test_set_repo_sets_the_address_everywhere(tmp_path):
     assert len(changed) == 1 and 'INSTALL_CELL = ' in changed[0][1]
     index = '\n'.join(cells(after['nbs/index.ipynb']))
     for nb in lessons: assert f'(https://colab.research.google.com/github/a-fork/primer-workshop/blob/main/{nb})' in index
+    # the first Colab link opens the one notebook, which installs from the fork too
+    links = re.findall(r'\(https://colab\.research\.google\.com/github/([^)]*)\)', index)
+    assert links[0] == 'a-fork/primer-workshop/blob/main/workshop.ipynb' and len(links) == 9
+    one = cells((repo/'workshop.ipynb').read_text())
+    assert cell in one and one.count(cell) == 1
     export(repo)
     assert files(repo) == after  # primer_lib matches the notebooks
 
