@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['ATTRIBUTION_COLUMNS', 'SAMPLE_CREDIT', 'USER_AGENT', 'redirect_allowed', 'PACING', 'SERVICES', 'PACING_FILE',
            'SEARCHES', 'SOURCES', 'SEARCH_ONLY', 'save_image', 'read_attribution', 'add_attribution', 'plain_cell',
-           'keep_image', 'LabelReport', 'Rejected', 'sample_digits', 'check_sample_labels', 'download_sample',
-           'cleaned_names', 'Candidate', 'web_address', 'PoliteRetry', 'Throttled', 'fetch', 'public_host',
-           'open_download', 'ingest_image', 'keep_candidate', 'keep_candidates', 'LimitReached', 'pacing_for', 'Pacer',
-           'read_pacing', 'write_pacing', 'paced_fetch', 'openverse_token', 'openverse_results', 'search_openverse',
-           'search_ddg', 'pathlib_backports', 'check_no_pathlib_backport', 'call_with_deadline', 'search_jmd',
-           'download_web', 'Downloads', 'pacer_for', 'download_images', 'download_for', 'images_or_sample',
-           'report_table', 'check_download']
+           'keep_image', 'LabelReport', 'Rejected', 'digit_image', 'sample_digits', 'check_sample_labels',
+           'download_sample', 'cleaned_names', 'Candidate', 'web_address', 'PoliteRetry', 'Throttled', 'fetch',
+           'public_host', 'open_download', 'ingest_image', 'keep_candidate', 'keep_candidates', 'LimitReached',
+           'pacing_for', 'Pacer', 'read_pacing', 'write_pacing', 'paced_fetch', 'openverse_token', 'openverse_results',
+           'search_openverse', 'search_ddg', 'pathlib_backports', 'check_no_pathlib_backport', 'call_with_deadline',
+           'search_jmd', 'download_web', 'Downloads', 'pacer_for', 'download_images', 'download_for',
+           'images_or_sample', 'report_table', 'check_download']
 
 # %% ../nbs/11_download.ipynb #79d4cadc
 import csv, hashlib, io, ipaddress, json, math, os, re, socket, sys, sysconfig, threading, time, warnings
@@ -108,6 +108,15 @@ class LabelReport:
 class Rejected(Exception):
     "An image that is not kept; the message is the reason counted in the report"
 
+# %% ../nbs/11_download.ipynb #451663b5
+def digit_image(
+    pixels, # an 8x8 array of ink values from 0 to 16
+    size:int=128 # side of the square image, in pixels
+)->Image.Image:
+    "A digit from scikit-learn's sample as an RGB image: dark ink on white paper, `size` pixels square"
+    paper = (255 - pixels * (255 / 16)).clip(0, 255).astype('uint8')
+    return Image.fromarray(paper, mode='L').resize((size, size), Image.BICUBIC).convert('RGB')
+
 # %% ../nbs/11_download.ipynb #dae9b737
 def sample_digits(label:str):
     "The 8x8 images of digit `label` in scikit-learn's sample"
@@ -139,7 +148,6 @@ def download_sample(
     **kwargs # what a web source would take (search terms, timeouts); unused
 )->LabelReport:
     "Add up to `wanted` new handwritten digits `label` from scikit-learn's sample to `dest/label/`"
-    from primer_lib.images import digit_image  # lesson 01's; imported here, as lesson 01 imports this module
     report = LabelReport()
     for p in sample_digits(label):
         if report.kept == wanted: break
@@ -603,7 +611,7 @@ def search_jmd(
 
 # %% ../nbs/11_download.ipynb #e5760e32
 SEARCHES = dict(ddg=search_ddg, openverse=openverse_results, jmd=search_jmd)
-SOURCES = ('sample', *SEARCHES)
+SOURCES = ('sample', 'photos', *SEARCHES)  # photos: your own, added with `primer_lib.uploads`; nothing is downloaded
 
 SEARCH_ONLY = ('base_url', 'pause', 'search_deadline', 'pacer')
 
@@ -670,6 +678,7 @@ def _download_label(reports, dest, label, wanted, source, deadline, ends, **kwar
         reports.stopped = (f"The download's time limit ({deadline:g} s) passed, so it stopped with what it had: run the same "
                            "command again to carry on where it stopped.")
         return LabelReport()
+    if source == 'photos': return LabelReport()  # your own photos: `upload_photos` or `primer photos` adds them
     get = download_sample if source == 'sample' else download_web
     try: return get(dest, label, wanted, source=source, deadline=ends, **kwargs)
     except LimitReached as e: reports.stopped = str(e); return getattr(e, 'report', LabelReport())
@@ -706,6 +715,10 @@ def images_or_sample(
     except RuntimeError as e: reports, why = Downloads(cfg.images_per_label), str(e)
     why = (why or reports.stopped or reports.failed or '').strip().split('\n')[0]
     have = {label: _images_in(Path(cfg.data_dir)/label) for label in cfg.labels}
+    if cfg.source == 'photos':  # your own photos: nothing to download, and no digits in their place
+        if empty := [label for label, n in have.items() if not n]:
+            say(f"No photos of {', '.join(empty)} yet: add them with upload_photos(cfg), or primer photos photos.zip.")
+        return cfg, reports
     if cfg.source == 'sample' or any(have.values()):
         if why: say(f"{why} Your labels and the {sum(have.values())} images so far are kept: run this again later to carry on.")
         return cfg, reports

@@ -62,8 +62,8 @@ def ensure_images(
                 + (f", with the cleaning of notebook 05 in effect ({moved} files moved)" if moved else '') + ': nothing to download again.')
         return cfg
     say(f"No images of {', '.join(cfg.labels)} in {cfg.data_dir} yet: getting them from {cfg.source}, as notebook 01 does.")
-    from primer_lib.images import get_images
-    return get_images(cfg, say, show_progress=False)[0]
+    from primer_lib.download import images_or_sample
+    return images_or_sample(cfg, say, show_progress=False)[0]
 
 # %% ../nbs/17_workshop.ipynb #e4472ebb
 def model_labels(model_path:Path)->list:

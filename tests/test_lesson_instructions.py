@@ -44,7 +44,7 @@ def test_01_choosing_your_labels(tmp_path, monkeypatch):
     setup = cells[one(cells, 'import workshop_settings, save_settings', 'code')].source  # the lesson's own import
     exec(setup, ns)
     exec(edited, ns)
-    assert ns['cfg'].labels == ['cat', 'dog'] and ns['cfg'].source == 'ddg'
+    assert list(ns['cfg'].labels) == ['cat', 'dog'] and ns['cfg'].source == 'ddg'
     assert "labels = cat, dog" in (tmp_path/'settings.ini').read_text().replace("'", '')
 
 def test_05_undo_line(workshop):
@@ -70,3 +70,19 @@ def test_07_zip_line(workshop, tmp_path, monkeypatch):
     with zipfile.ZipFile(tmp_path/'page.zip') as z: names = z.namelist()
     assert 'index.html' in names and sorted(names) == sorted(p.relative_to(cfg.model_path.parent/'page').as_posix()
                                                             for p in (cfg.model_path.parent/'page').rglob('*') if p.is_file())
+
+def test_01_your_own_photos_line(tmp_path, monkeypatch):
+    "01: 'choose the source `photos` above, then delete the `# ` below and run it': a form with a button per label"
+    cells = lesson('01_download')
+    i = one(cells, "choose the source `photos` above", 'markdown')
+    assert 'delete the\n`# ` below' in cells[i].source or 'delete the `# ` below' in cells[i].source.replace('\n', ' ')
+    cell = cells[i + 1]
+    assert cell.cell_type == 'code' and cell.source.startswith('# ') and len(cell.source.splitlines()) == 1, cell.source
+    monkeypatch.chdir(tmp_path)
+    from primer_lib.settings import save_settings
+    ns = dict(cfg=save_settings(labels='cat, dog', source='photos'))  # the labels cell above, with the source photos
+    import ast
+    tree = ast.parse(cell.source[2:])  # delete the `# ` and run it; as in a notebook, the last expression's value is shown
+    exec(compile(ast.Module(tree.body[:-1], []), 'lesson 01', 'exec'), ns)
+    form = eval(compile(ast.Expression(tree.body[-1].value), 'lesson 01', 'eval'), ns)
+    assert [u.description for u in form.uploads.values()] == ['cat', 'dog', 'zip of folders'] and form.add.description == 'Add photos'
