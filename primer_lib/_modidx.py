@@ -52,6 +52,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'primer_lib.cli.image_paths': ('cli.html#image_paths', 'primer_lib/cli.py'),
                                 'primer_lib.cli.main': ('cli.html#main', 'primer_lib/cli.py'),
                                 'primer_lib.cli.make_parser': ('cli.html#make_parser', 'primer_lib/cli.py'),
+                                'primer_lib.cli.photos_command': ('cli.html#photos_command', 'primer_lib/cli.py'),
                                 'primer_lib.cli.predict_command': ('cli.html#predict_command', 'primer_lib/cli.py'),
                                 'primer_lib.cli.publish_command': ('cli.html#publish_command', 'primer_lib/cli.py'),
                                 'primer_lib.cli.run_notebook': ('cli.html#run_notebook', 'primer_lib/cli.py'),

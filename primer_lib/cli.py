@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SKIPPED_FLAGS', 'TRUST_HELP', 'COMMANDS', 'a_folder', 'a_file', 'image_paths', 'download_command', 'train_command',
            'bench_command', 'predict_command', 'publish_command', 'suspects_command', 'clean_command', 'undo_command',
-           'cell_flags', 'run_notebook', 'workshop_command', 'app_command', 'whole_number', 'make_parser', 'main',
-           'say_error']
+           'cell_flags', 'run_notebook', 'workshop_command', 'photos_command', 'app_command', 'whole_number',
+           'make_parser', 'main', 'say_error']
 
 # %% ../nbs/18_cli.ipynb #1c5b5d83
 import argparse, json, os, re, sys
@@ -161,6 +161,11 @@ def workshop_command(args):
     print(f'Executed notebooks: {out}\nModel: {workshop_settings().model_path}')
 
 # %% ../nbs/18_cli.ipynb #8e609052
+def photos_command(args):
+    "Add your own photos to the data folder: a zip of label folders, a folder of them, or images of one --label"
+    from primer_lib.uploads import photos_command  # checked and stored as downloads are (25_uploads)
+    return photos_command(args)
+
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
@@ -219,6 +224,10 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--model'); p.add_argument('--out', required=True, help='the folder for the page: new, empty, or an earlier publish')
     p.add_argument('--title', help="the page's title (default: made from the labels)")
     p.add_argument('--force', action='store_true', help="write into a folder that holds other files (only the page's files are replaced)")
+    p = sub.add_parser('photos', help=photos_command.__doc__)
+    p.add_argument('source', help='a zip of label folders, a folder of them, or an image'); p.add_argument('--dest', help='the data folder')
+    p.add_argument('--label', help='the label of photos outside label folders')
+    p.add_argument('--labels', help="the labels, like 'cat, dog' (default: the settings'); the zip's folders are kept only when they are labels")
     p = sub.add_parser('suspects', help=suspects_command.__doc__)
     p.add_argument('--data', help='a folder of label folders, or of train/ and valid/'); p.add_argument('--labels')
     p.add_argument('--size', help='image size in pixels, as for primer train (its features are cached, so the same size is fast)')
@@ -240,7 +249,7 @@ def make_parser()->argparse.ArgumentParser:
     return parser
 
 COMMANDS = dict(download=download_command, train=train_command, bench=bench_command, predict=predict_command, suspects=suspects_command, clean=clean_command,
-                workshop=workshop_command, app=app_command, publish=publish_command)
+                workshop=workshop_command, app=app_command, publish=publish_command, photos=photos_command)
 
 # %% ../nbs/18_cli.ipynb #0cbeb9b1
 def main(argv=None)->int:

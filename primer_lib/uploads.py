@@ -238,7 +238,7 @@ def photos_lines(report:Photos)->list:
 # %% ../nbs/25_uploads.ipynb #16c39917
 def photos_command(args)->int:
     "Add your own photos to the data folder: a zip of label folders, a folder of them, or images of one --label"
-    cfg = workshop_settings(data_dir=args.dest)
+    cfg = workshop_settings(data_dir=args.dest, **({'labels': args.labels} if getattr(args, 'labels', None) else {}))
     report = add_photos(args.source, args.label, cfg)
     print(json.dumps(dict(dest=str(cfg.data_dir), kept={l: r.kept for l, r in report.items()}, duplicates=len(report.duplicates),
                           images={l: r.images for l, r in report.items()}, refused=report.refused)))

@@ -167,3 +167,23 @@ def test_a_reader_that_stops_early_ends_predict_quietly(trained, sample_data):
     err = proc.stderr.read(); proc.wait(timeout=300)
     assert json.loads(first)['label'] in ('3', '7')
     assert proc.returncode == 0 and 'Broken pipe' not in err and 'Traceback' not in err, err
+
+def test_photos_adds_a_zip_of_label_folders(tmp_path):
+    "primer photos: a zip's label folders are checked and stored as downloads are; a file that is no image is refused in one line"
+    import io, zipfile
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(tmp_path/'photos.zip', 'w') as z:
+        for label in ('cat', 'dog'):
+            for i in range(3):
+                b = io.BytesIO(); Image.fromarray(rng.integers(0, 255, (375, 500, 3), dtype=np.uint8)).save(b, 'JPEG')
+                z.writestr(f'{label}/{i}.jpg', b.getvalue())
+        z.writestr('cat/notes.jpg', b'not a photo')
+    res = primer('photos', tmp_path/'photos.zip', '--dest', tmp_path/'data', '--labels', 'cat,dog', cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = last_json(res.stdout)
+    assert out['kept'] == {'cat': 3, 'dog': 3} and len(out['refused']) == 1 and 'notes.jpg' in out['refused'][0], out
+    assert sorted(p.parent.name for p in (tmp_path/'data').glob('*/*.jpg')) == ['cat'] * 3 + ['dog'] * 3
+    res = primer('photos', tmp_path/'photos.zip', '--dest', tmp_path/'data', cwd=tmp_path)  # the settings' labels, 3 and 7
+    assert res.returncode == 1 and "not one of your labels" in res.stdout and 'Traceback' not in res.stderr
