@@ -118,7 +118,7 @@ def with_run_times(table:str, rows:list, total:dict, times:dict)->str:
     out += ['', f"Run on a CPU: each lesson's minutes as a section of `workshop.ipynb`, run alone top to bottom in a fresh "
                 f"Colab-like environment ({times.get('cpus', '?')} CPU cores" + (f", shared: load average {times['load_average']:g} at the end"
                 if times.get('load_average', 0) > times.get('cpus', 1) else '') + f", measured {times.get('measured', '?')} by "
-                f"`make workshop-times`); the total includes {secs.get('start', 0) / 60:.0f} of installing primer and "
+                f"`make workshop-times`); the total includes {secs.get('start', 0) / 60:.1f} minutes of installing primer and "
                 f"setting the labels. Reading and running together: about {reading + running:.0f} minutes."]
     return '\n'.join(out)
 

@@ -105,4 +105,4 @@ def test_readme_table_gains_run_times():
     table = stats.with_run_times(stats.markdown_table(rows, total), rows, total, times).splitlines()
     assert table[0].endswith('| minutes | run on a CPU |') and table[1].endswith('|---|---|')
     assert table[2].endswith('| 20.0 | 0.5 |') and table[3].endswith('| 25.0 | 3.5 |') and table[4].endswith('| **45** | **5** |')
-    assert table[-1].endswith('the total includes 1 of installing primer and setting the labels. Reading and running together: about 50 minutes.')
+    assert table[-1].endswith('the total includes 1.0 minutes of installing primer and setting the labels. Reading and running together: about 50 minutes.')
