@@ -167,3 +167,9 @@ def test_a_reader_that_stops_early_ends_predict_quietly(trained, sample_data):
     err = proc.stderr.read(); proc.wait(timeout=300)
     assert json.loads(first)['label'] in ('3', '7')
     assert proc.returncode == 0 and 'Broken pipe' not in err and 'Traceback' not in err, err
+
+def test_app_help_says_how_other_machines_are_let_in():
+    res = primer('app', '--help')
+    assert res.returncode == 0 and '--token' in res.stdout and 'visitors need the token' in res.stdout, res.stdout
+    from primer_lib.cli import is_loopback
+    assert [is_loopback(ip) for ip in ('127.0.0.1', '::1', 'localhost', '0.0.0.0', '192.168.1.5')] == [True, True, True, False, False]
