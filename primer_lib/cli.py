@@ -183,7 +183,7 @@ def app_command(args):
     token = args.token or (None if is_loopback(args.ip) else secrets.token_urlsafe(12))  # others on the network: a password
     print(f'Serving the app for {model} at http://{args.ip}:{args.port}/' + (f'?token={token}' if token else ''), flush=True)
     env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url, secret)}
-    command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat, token)
+    command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat, token, args.max_kernels)
     os.chdir(app_notebook().parent)
     os.execve(command[0], command, env)  # Voilà takes this process's place, so a stop signal reaches it and its kernels
 
@@ -239,6 +239,7 @@ def make_parser()->argparse.ArgumentParser:
     p = sub.add_parser('app', help=app_command.__doc__)
     p.add_argument('--model'); p.add_argument('--port', type=whole_number(1, 65535), default=8866)
     p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines (then visitors need the token)')
+    p.add_argument('--max-kernels', type=whole_number(0), default=40, help='pages open at once, at most (each a kernel of about 0.06 GB); 0: no cap')
     p.add_argument('--token', help='the password visitors give, as ?token=... in the address; with an --ip other than 127.0.0.1 one is made and printed when you give none')
     p.add_argument('--max-upload-mb', help='the largest upload the page accepts')
     p.add_argument('--idle-minutes', type=whole_number(0), default=10, help="stop a page's kernel after this long idle")
