@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['SKIPPED_FLAGS', 'TRUST_HELP', 'COMMANDS', 'a_folder', 'a_file', 'image_paths', 'download_command', 'train_command',
            'bench_command', 'predict_command', 'publish_command', 'suspects_command', 'clean_command', 'undo_command',
-           'cell_flags', 'run_notebook', 'workshop_command', 'photos_command', 'app_command', 'whole_number',
-           'make_parser', 'main', 'say_error']
+           'cell_flags', 'run_notebook', 'workshop_command', 'photos_command', 'is_loopback', 'app_command',
+           'whole_number', 'make_parser', 'main', 'say_error']
 
 # %% ../nbs/18_cli.ipynb #1c5b5d83
-import argparse, json, os, re, sys
+import argparse, ipaddress, json, os, re, secrets, sys
 from pathlib import Path
 from .settings import workshop_settings, find_settings_file, SettingsError
 from .workshop import lesson_paths
@@ -166,6 +166,13 @@ def photos_command(args):
     from primer_lib.uploads import photos_command  # checked and stored as downloads are (25_uploads)
     return photos_command(args)
 
+def is_loopback(
+    ip:str # the address `primer app` binds
+)->bool:
+    "Whether `ip` serves this machine only"
+    try: return ipaddress.ip_address(ip).is_loopback
+    except ValueError: return ip == 'localhost'
+
 def app_command(args):
     "Serve the app with Voilà on 127.0.0.1 (or --ip)"
     cfg = workshop_settings(model_path=args.model, max_upload_mb=args.max_upload_mb)
@@ -179,10 +186,11 @@ def app_command(args):
     from primer_lib.model_server import start_model_process  # one copy of the model, which every page's kernel asks
     print(f'Loading {model} in the model process...', flush=True)
     _, url, secret = start_model_process(model, cfg.max_upload_mb, args.trust_pickle)
-    print(f'Serving the app for {model} at http://{args.ip}:{args.port}/', flush=True)
+    token = args.token or (None if is_loopback(args.ip) else secrets.token_urlsafe(12))  # others on the network: a password
+    print(f'Serving the app for {model} at http://{args.ip}:{args.port}/' + (f'?token={token}' if token else ''), flush=True)
     env = {**os.environ, **app_env(model, cfg.max_upload_mb, args.trust_pickle, url, secret)}
     if settings := settings_file_or_none(): env['PRIMER_SETTINGS'] = str(settings.absolute())
-    command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat)
+    command = voila_command(args.port, args.ip, cfg.max_upload_mb, args.idle_minutes, args.preheat, token, args.max_kernels)
     os.chdir(app_notebook().parent)
     os.execve(command[0], command, env)  # Voilà takes this process's place, so a stop signal reaches it and its kernels
 
@@ -241,7 +249,9 @@ def make_parser()->argparse.ArgumentParser:
     p = sub.add_parser('workshop', help=workshop_command.__doc__); p.add_argument('--out')
     p = sub.add_parser('app', help=app_command.__doc__)
     p.add_argument('--model'); p.add_argument('--port', type=whole_number(1, 65535), default=8866)
-    p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines')
+    p.add_argument('--ip', default='127.0.0.1', help='the address to bind: 0.0.0.0 to serve other machines (then visitors need the token)')
+    p.add_argument('--max-kernels', type=whole_number(0), default=40, help='pages open at once, at most (each a kernel of about 0.06 GB); 0: no cap')
+    p.add_argument('--token', help='the password visitors give, as ?token=... in the address; with an --ip other than 127.0.0.1 one is made and printed when you give none')
     p.add_argument('--max-upload-mb', help='the largest upload the page accepts')
     p.add_argument('--idle-minutes', type=whole_number(0), default=10, help="stop a page's kernel after this long idle")
     p.add_argument('--preheat', type=whole_number(0), default=0, help='page kernels kept ready, the page already run (about 0.06 GB each; the model is in one model process)')

@@ -224,7 +224,9 @@ def voila_command(
     ip:str='127.0.0.1', # the address to bind; 127.0.0.1 serves this machine only
     max_upload_mb:float=10, # the largest upload; the websocket must carry it (Tornado's default is 10 MiB)
     idle_minutes:int=10, # a page's kernel is stopped after this long idle, even with its tab open
-    preheat:int=0 # kernels kept started, the notebook run, so that a new page opens at once
+    preheat:int=0, # kernels kept started, the notebook run, so that a new page opens at once
+    token:str=None, # the password visitors give (`?token=...` in the address); None: none asked
+    max_kernels:int=40 # pages open at once, at most (each a kernel); 0: no cap
 )->list:
     "The command that serves the app with Voilà"
     max_message = int(max_upload_mb * 2e6) + 1_000_000  # the file, and room for the widget's other state
@@ -235,4 +237,6 @@ def voila_command(
             '--MappingKernelManager.cull_connected=True',  # an idle open tab is culled too
             '--TagRemovePreprocessor.remove_cell_tags=lesson',  # the page shows the title and the widgets, not the lesson
             '--VoilaExporter.preprocessors=["primer_lib.serve.UploadLimit"]', f'--UploadLimit.max_mb={max_upload_mb:g}',
-            *(['--preheat_kernel=True', f'--pool_size={preheat}', '--progressive_rendering=False'] if preheat else [])]
+            *(['--preheat_kernel=True', f'--pool_size={preheat}', '--progressive_rendering=False'] if preheat else []),
+            *([f'--token={token}'] if token else []),
+            '--VoilaConfiguration.multi_kernel_manager_class=primer_lib.kernel_cap.CappedKernelManager', f'--CappedKernelManager.max_kernels={max_kernels}']

@@ -187,3 +187,9 @@ def test_photos_adds_a_zip_of_label_folders(tmp_path):
     assert sorted(p.parent.name for p in (tmp_path/'data').glob('*/*.jpg')) == ['cat'] * 3 + ['dog'] * 3
     res = primer('photos', tmp_path/'photos.zip', '--dest', tmp_path/'data', cwd=tmp_path)  # the settings' labels, 3 and 7
     assert res.returncode == 1 and "not one of your labels" in res.stdout and 'Traceback' not in res.stderr
+
+def test_app_help_says_how_other_machines_are_let_in():
+    res = primer('app', '--help')
+    assert res.returncode == 0 and '--token' in res.stdout and 'visitors need the token' in res.stdout, res.stdout
+    from primer_lib.cli import is_loopback
+    assert [is_loopback(ip) for ip in ('127.0.0.1', '::1', 'localhost', '0.0.0.0', '192.168.1.5')] == [True, True, True, False, False]
