@@ -8,16 +8,15 @@ Prints one JSON line per session count: p50/p95 seconds from upload to label, p5
 (`make browser`) and a trained model (`primer train`). A run stops early (`stopped` says why) when the server's
 memory passes --max-memory-gb or the machine's available memory falls under 2 GB, so it cannot take the machine down.
 """
-import argparse, asyncio, json, os, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, asyncio, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 import psutil
 from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIMER = str(Path(sys.executable).parent/'primer')
-
-def free_port():
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+sys.path.insert(0, str(ROOT/'tests'))
+from conftest import free_port  # the tests' one
 
 def serve(model, port, preheat=0):
     "Start `primer app` and wait until it answers"
