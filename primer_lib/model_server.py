@@ -25,8 +25,9 @@ def predict_batch(
     from primer_lib.predict import predict_image
     if not hasattr(model, 'preprocess'): return [predict_image(model, img) for img in imgs]
     import torch
-    with torch.no_grad(): probs = torch.softmax(model.model(torch.cat([model.preprocess(img) for img in imgs])), dim=1)
-    return [_result(model.vocab, p) for p in probs]
+    from primer_lib.familiarity import probabilities_and_features, familiarity_fields
+    probs, features = probabilities_and_features(model.model, torch.cat([model.preprocess(img) for img in imgs]))
+    return [{**_result(model.vocab, p), **f} for p, f in zip(probs, familiarity_fields(getattr(model, 'familiar', None), features))]
 
 # %% ../nbs/22_model_server.ipynb #6eb033ab
 class Busy(Exception): "Too many uploads are waiting: the page says the model is busy"
