@@ -7,10 +7,10 @@ __all__ = ['FLAGGED_SHARE', 'MIN_HELD_OUT', 'FOLDS', 'FAMILIARITY_METHOD', 'NOT_
            'label_prototypes', 'familiarity_scores', 'calibrate_familiarity', 'familiar_path', 'familiar_json',
            'save_familiarity', 'read_familiarity', 'familiarity_features', 'export_familiarity',
            'probabilities_and_features', 'image_features', 'familiarity_fields', 'familiarity_of', 'unfamiliar_message',
-           'unfamiliar_html', 'page_familiarity']
+           'unfamiliar_html', 'WithFeatures', 'page_familiarity']
 
-# %% ../nbs/28_familiarity.ipynb #43c890be
-import base64, hashlib, html, json, warnings
+# %% ../nbs/28_familiarity.ipynb #b52a7dcf
+import hashlib, html, json, sys
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
@@ -36,12 +36,11 @@ def spherical_kmeans(
 def label_prototypes(
     x:torch.Tensor, # training features, one row per image
     y:torch.Tensor, # their label indices
-    center:torch.Tensor, # the mean training feature, subtracted first
     per_label:int=4, # at most this many prototypes per label (one per ten images)
     seed:int=0 # the seed of k-means
 )->tuple:
-    "Unit prototypes of the centred features of each label that has images, and the label index of each"
-    z, found, owners = _unit(x - center), [], []
+    "Unit prototypes of the features of each label that has images, and the label index of each"
+    z, found, owners = _unit(x), [], []
     for label in y.unique().tolist():
         mine = z[y == label]
         k = min(per_label, max(1, len(mine) // 10))
@@ -51,24 +50,23 @@ def label_prototypes(
 # %% ../nbs/28_familiarity.ipynb #143067dc
 def familiarity_scores(
     x:torch.Tensor, # features, one row per image
-    facts:dict # `center` and `prototypes` (tensors or lists), from `calibrate_familiarity`
+    facts:dict # `prototypes` (a tensor or lists), from `calibrate_familiarity`
 )->torch.Tensor:
-    "The cosine similarity of each row's centred features to the nearest prototype"
-    center, prototypes = torch.as_tensor(facts['center']).float(), torch.as_tensor(facts['prototypes']).float()
-    return (_unit(torch.as_tensor(x).float() - center) @ prototypes.T).max(1).values
+    "The cosine similarity of each row's features to the nearest prototype"
+    return (_unit(torch.as_tensor(x)) @ torch.as_tensor(facts['prototypes']).float().T).max(1).values
 
 # %% ../nbs/28_familiarity.ipynb #08949be5
 FLAGGED_SHARE, MIN_HELD_OUT, FOLDS = 0.05, 20, 5
 
-def _held_out_scores(x, y, center, per_label, folds, seed):
+def _held_out_scores(x, y, per_label, folds, seed):
     "Each training row scored by prototypes made from the other folds (rows whose label has none there are skipped)"
     fold, out = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)) % folds, []
     for k in range(folds):
         rest, held = fold != k, fold == k
         if not rest.any() or not held.any(): continue
-        prototypes, owners = label_prototypes(x[rest], y[rest], center, per_label, seed)
+        prototypes, owners = label_prototypes(x[rest], y[rest], per_label, seed)
         keep = held & torch.isin(y, owners)
-        if keep.any(): out.append(familiarity_scores(x[keep], dict(center=center, prototypes=prototypes)))
+        if keep.any(): out.append(familiarity_scores(x[keep], dict(prototypes=prototypes)))
     return torch.cat(out) if out else torch.zeros(0)
 
 def calibrate_familiarity(
@@ -82,13 +80,12 @@ def calibrate_familiarity(
     folds:int=FOLDS, # cross-validation folds over the training rows
     seed:int=0 # the seed of the folds and of k-means
 )->dict:
-    "The center, prototypes and threshold that flag about `quantile` of held-out images; threshold None and a reason when it can't be set"
+    "The prototypes and the threshold that flags about `quantile` of held-out images; threshold None and a reason when it can't be set"
     x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long()
     if len(x) == 0: return dict(threshold=None, reason='no training images to learn what is familiar')
-    center = x.mean(0)
-    prototypes, owners = label_prototypes(x, y, center, per_label, seed)
-    facts = dict(center=center, prototypes=prototypes, prototype_labels=owners)
-    held = [_held_out_scores(x, y, center, per_label, folds, seed)]
+    prototypes, owners = label_prototypes(x, y, per_label, seed)
+    facts = dict(prototypes=prototypes, prototype_labels=owners)
+    held = [_held_out_scores(x, y, per_label, folds, seed)]
     if x_valid is not None and len(x_valid):
         seen = torch.isin(torch.as_tensor(y_valid).long(), owners)
         held.append(familiarity_scores(torch.as_tensor(x_valid)[seen], facts))
@@ -100,7 +97,7 @@ def calibrate_familiarity(
     return dict(facts, threshold=threshold, held_out=len(held), flagged_held_out=round(float((held < threshold).float().mean()), 4), reason=None)
 
 # %% ../nbs/28_familiarity.ipynb #041881be
-FAMILIARITY_METHOD = 'cosine similarity of the centred, average-pooled body features to the nearest label prototype'
+FAMILIARITY_METHOD = 'cosine similarity of the average-pooled body features to the nearest label prototype'
 
 def familiar_path(model_path:Path)->Path:
     "Where the familiarity facts of the model at `model_path` live: beside it, ending in .familiar.json"
@@ -112,7 +109,7 @@ def familiar_json(
 )->dict:
     "`facts` as JSON-able data (floats rounded to 6 places): what `.familiar.json` holds, and what the page's `familiarity` reads"
     rounded = lambda t: np.round(torch.as_tensor(t).float().numpy().astype(np.float64), 6).tolist()
-    return dict(method=FAMILIARITY_METHOD, threshold=facts['threshold'], center=rounded(facts['center']),
+    return dict(method=FAMILIARITY_METHOD, threshold=facts['threshold'],
                 prototypes=rounded(facts['prototypes']), prototype_labels=[str(vocab[i]) for i in facts['prototype_labels']],
                 labels=[str(v) for v in vocab], held_out=facts['held_out'], flagged_held_out=facts['flagged_held_out'])
 
@@ -133,10 +130,11 @@ def save_familiarity(
 NOT_CALIBRATED = ("{model} was exported before primer checked familiarity: its answers carry no 'unfamiliar' flag. "
                   "Export it again (`primer train`, or notebook 03) to get one.")
 
+_said = set()
+
 def _once(message):
-    with warnings.catch_warnings():
-        warnings.simplefilter('default')  # each message once per place, even where warnings are otherwise ignored
-        warnings.warn(message, UserWarning, stacklevel=3)
+    "Print `message` on one line of stderr, the first time only (a process loading its model once says it once); None"
+    if message not in _said: _said.add(message); print(f'primer: {message}', file=sys.stderr)
 
 def read_familiarity(
     model_path:Path, # the exported model
@@ -155,7 +153,7 @@ def read_familiarity(
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != info.get('sha256'): raise ValueError('it changed since export')
         facts = json.loads(data)
-        return dict(facts, center=torch.tensor(facts['center']), prototypes=torch.tensor(facts['prototypes']), threshold=float(facts['threshold']))
+        return dict(facts, prototypes=torch.tensor(facts['prototypes']), threshold=float(facts['threshold']))
     except (OSError, ValueError, KeyError, TypeError) as e:
         return _once(f"{path.name} can't be read ({e}): answers carry no 'unfamiliar' flag. Export the model again (`primer train`).")
 
@@ -244,12 +242,20 @@ def unfamiliar_html(
     "The warning, as HTML, for an answer flagged unfamiliar; empty otherwise"
     return f'<p class="primer-unfamiliar"><b>{html.escape(unfamiliar_message(labels))}</b></p>' if result.get('unfamiliar') else ''
 
-# %% ../nbs/28_familiarity.ipynb #e7419a97
+# %% ../nbs/28_familiarity.ipynb #56c397a1
+class WithFeatures(torch.nn.Module):
+    "A `vision_learner`'s network that returns its label probabilities and its average-pooled body features: what the page's ONNX model outputs"
+    def __init__(self, net): super().__init__(); self.net = net
+    def forward(self, x):
+        body = self.net[0](x)
+        return torch.softmax(self.net[1](body), dim=1), body.mean((2, 3))
+
+# %% ../nbs/28_familiarity.ipynb #5e06e9ba
 def page_familiarity(
     model_path:Path # the exported model
 )->dict:
     "What the published page's `familiarity(features, facts)` needs, as JSON-able data; None when the model has no familiarity facts"
     facts = read_familiarity(model_path)
     if facts is None: return None
-    keys = ('threshold', 'center', 'prototypes', 'prototype_labels', 'labels', 'method')
+    keys = ('threshold', 'prototypes', 'prototype_labels', 'labels', 'method')
     return dict({k: facts[k].tolist() if torch.is_tensor(facts[k]) else facts[k] for k in keys}, message=unfamiliar_message(facts['labels']))
