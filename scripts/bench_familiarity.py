@@ -10,7 +10,7 @@ and crops of scikit-learn's two sample photographs, real photos of other things:
 "Before" is what the answers said until now: no flag at all (0 %), and, for reference, the app's "not sure" (the top
 probability below `unsure_below`), which a softmax rarely says for images unlike any label.
 
-    python scripts/bench_familiarity.py [--per-label 80] [--seed 0] [--keep DIR]
+    python scripts/bench_familiarity.py [--per-label 80] [--own 100] [--test 40] [--seed 0] [--keep DIR]
 """
 import argparse, json, shutil, sys, tempfile, time, warnings
 from dataclasses import replace
@@ -204,7 +204,8 @@ def report(model_name:str, model_path:Path, sets:dict, unsure_below:float)->list
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--per-label', type=int, default=80, help='training images per label of each model')
-    p.add_argument('--test', type=int, default=40, help='images of each set to score')
+    p.add_argument('--own', type=int, default=100, help='unseen images of each model\'s own labels to score (the 5 %% needs many)')
+    p.add_argument('--test', type=int, default=40, help='images of each other set to score')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--keep', help='make the data and models in this folder, and keep them (default: a temporary folder, removed)')
     args = p.parse_args(argv)
@@ -214,10 +215,10 @@ def main(argv=None):
     root = Path(args.keep or tempfile.mkdtemp(prefix='bench-familiarity-')); start = time.time()
     try:
         scenes = make_scenes(root/'scenes-train', LABELS, args.per_label, seed=args.seed + 1)
-        own = make_scenes(root/'scenes-test', LABELS, args.test // 2, seed=args.seed + 2)
+        own = make_scenes(root/'scenes-test', LABELS, args.own // 2, seed=args.seed + 2)
         near = make_scenes(root/'scenes-near', NEAR, max(1, args.test // 4), seed=args.seed + 3)
         real = make_real_photos(root/'real-photos', args.test // 2, seed=args.seed + 4)
-        digits, digits_test = make_digits(root/'digits', args.per_label, args.test // 2)
+        digits, digits_test = make_digits(root/'digits', args.per_label, args.own // 2)
         print(f'# data made in {time.time() - start:.0f} s under {root}', flush=True)
         photo = train_and_export(scenes, root/'models'/'scenes.pkl', args.seed)
         digit = train_and_export(digits, root/'models'/'digits.pkl', args.seed)
