@@ -35,8 +35,9 @@ def predict_prepared(
     from primer_lib.predict import predict_image
     if not hasattr(model, 'preprocess'): return [predict_image(model, img) for img in items]
     import torch
-    with torch.no_grad(): probs = torch.softmax(model.model(torch.cat(items)), dim=1)
-    return [_result(model.vocab, p) for p in probs]
+    from primer_lib.familiarity import probabilities_and_features, familiarity_fields
+    probs, features = probabilities_and_features(model.model, torch.cat(items))  # one pass: the answer, and how familiar the image is
+    return [{**_result(model.vocab, p), **f} for p, f in zip(probs, familiarity_fields(getattr(model, 'familiar', None), features))]
 
 def predict_batch(
     model, # a loaded model (`load_model`): weights-only, or a pickled `Learner`

@@ -19,6 +19,7 @@ from fastai.vision.all import *
 from .settings import workshop_settings
 from .training import manifest_path, weights_path, sha256_of, build_network
 from .image_files import read_image, ImageRefused, NOT_AN_IMAGE, TRUNCATED
+from .familiarity import read_familiarity, familiarity_of
 
 # %% ../nbs/15_models.ipynb #e07ed91d
 def _manifest(path):
@@ -92,7 +93,9 @@ def load_safe_model(
     try:
         model = build_network(info['network'])
         model.load_state_dict(load_file(weights_path(path)))
-        return SafeModel(model, info['vocab'], info['preprocessing'])
+        safe = SafeModel(model, info['vocab'], info['preprocessing'])
+        safe.familiar = read_familiarity(path, info)  # familiarity facts, or None (said once) for older exports
+        return safe
     except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as e:
         raise ValueError(f"The weights-only model beside {path} does not match its manifest ({type(e).__name__}): export it again.") from None
 
@@ -116,6 +119,7 @@ def load_pickled_learner(
         raise ValueError(f"{path} is not a fastai model export ({type(e).__name__}: {e}). "
                          "Make one with learn.export() (notebook 03) or `primer train`.") from None
     if not isinstance(learn, Learner): raise ValueError(f"{path} holds a {type(learn).__name__}, not a fastai Learner.")
+    learn.familiar = read_familiarity(path)  # familiarity facts, or None (said once) for older exports
     return learn
 
 def load_model(
@@ -139,10 +143,11 @@ def predict_image(
     learn, # a loaded model (`load_model`), or a `Learner`
     src # the image: a path, bytes, or a PIL image
 )->dict:
-    "The predicted label, its probability, and the probability of every label"
-    with learn.no_bar(): label, idx, probs = learn.predict(open_image(src))
+    "The predicted label, its probability, the probability of every label; and whether the image is unfamiliar (when the model knows)"
+    img = open_image(src)
+    with learn.no_bar(): label, idx, probs = learn.predict(img)
     return dict(label=str(label), probability=round(float(probs[idx]), 4),
-                probabilities={str(k): round(float(p), 4) for k, p in zip(learn.dls.vocab, probs)})
+                probabilities={str(k): round(float(p), 4) for k, p in zip(learn.dls.vocab, probs)}, **familiarity_of(learn, img))
 
 # %% ../nbs/15_models.ipynb #d81a0efb
 def image_files(

@@ -168,7 +168,8 @@ def classify_upload(
         check_upload(name, data, max_mb)
         check_header(name, data, max_pixels)
         thumb, result = answer_image(model, data)
-        return thumb, _named(name, prediction_html(result, unsure_below))
+        from primer_lib.familiarity import unfamiliar_html
+        return thumb, _named(name, unfamiliar_html(result, model.dls.vocab) + prediction_html(result, unsure_below))  # the warning above the answer
     except ValueError as e: return b'', _named(name, f'<b class="primer-error">{html.escape(str(e))}</b>')
     except Exception as e:
         return b'', _named(name, f'<b class="primer-error">Something went wrong with this file ({html.escape(type(e).__name__)}). Try another image.</b>')

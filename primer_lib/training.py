@@ -376,6 +376,7 @@ def train_fast(
     head = fit_linear_head(torch.cat([x, x_flip]), torch.cat([y, y]), n, wd)
     with torch.no_grad(): scores = head(x_valid)  # on the CPU, before the head joins the body on the data's device
     fast_head(learn, head)
+    learn.features_cache = dict(cache=cache, body=weights_digest(learn.model[0]))  # familiarity (28_familiarity): these features, while the body is this one
     result = dict(accuracy=float((scores.argmax(1) == y_valid).float().mean()), weight_decay=wd, train_rows=2 * len(x))
     if n > 10: result['top5_accuracy'] = float(top_k_accuracy(scores, y_valid, k=5))
     return result
@@ -556,5 +557,7 @@ def export_model(
     manifest = dict(vocab=list(learn.dls.vocab), arch=arch, image_size=image_size, versions={lib: version(lib) for lib in libs},
                     sha256=sha256_of(model_path), network=network, preprocessing=preprocessing,
                     weights=dict(file=weights_path(model_path).name, sha256=sha256_of(weights_path(model_path))))
+    from primer_lib.familiarity import export_familiarity  # imported here: familiarity imports this module
+    manifest['familiarity'] = export_familiarity(learn, model_path)  # prototypes and threshold beside the weights (28_familiarity)
     manifest_path(model_path).write_text(json.dumps(manifest, indent=2))
     return manifest
