@@ -44,7 +44,8 @@ def kernel_env(python:Path)->dict:
 
 def installed_primer(python:Path, folder:Path)->str:
     "Where `python` imports primer_lib from, run in `folder` (empty when it cannot)"
-    res = subprocess.run([str(python), '-c', 'import primer_lib; print(primer_lib.__file__)'], cwd=folder, capture_output=True, text=True)
+    res = subprocess.run([str(python), '-c', 'import primer_lib; print(primer_lib.__file__)'], cwd=folder, capture_output=True, text=True,
+                         env=kernel_env(python))  # as the kernel had it: no PYTHONPATH
     return res.stdout.strip()
 
 def run_alone(
