@@ -86,7 +86,7 @@ def labels_cell()->str:
     from primer_lib.settings import DEFAULTS
     from primer_lib.download import SOURCES
     labels = ', '.join(str(DEFAULTS['labels']).split(','))
-    choices = json.dumps(list(SOURCES))
+    choices = json.dumps([s for s in SOURCES if s != 'jmd'])  # jmd no longer gets past DuckDuckGo (lesson 01)
     return '\n'.join([
         '#@title Your labels: what the model tells apart, and where their images come from',
         f"labels = '{labels}'  #@param {{type:\"string\"}}",
@@ -121,8 +121,9 @@ def workshop_notebook(nbs:Path=ROOT/'nbs')->dict:
         '## Your labels',
         '',
         'Two or more things to tell apart, separated by commas, and where their images come from: `sample` (offline: the',
-        'handwritten digits 0 to 9), or a web search (`ddg`, `openverse`), like `grizzly bear, black bear` from `ddg`. The',
-        'cell checks them before anything downloads and writes them into the settings, which every section reads.',
+        'handwritten digits 0 to 9), a web search (`ddg`, `openverse`), like `grizzly bear, black bear` from `ddg`, or',
+        '`photos`: your own, which section 01 shows how to upload. The cell checks them before anything downloads and',
+        'writes them into the settings, which every section reads.',
         '',
         '**To keep your work across a disconnected runtime, tick `on_drive` before you run this cell: your images, their '
         'cleaning and your model then live in your Google Drive (folder `primer`); after a disconnect, run the install '
