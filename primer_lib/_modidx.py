@@ -226,6 +226,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'primer_lib.publish.copy_runtime': ('publish.html#copy_runtime', 'primer_lib/publish.py'),
                                     'primer_lib.publish.earlier_publish': ('publish.html#earlier_publish', 'primer_lib/publish.py'),
                                     'primer_lib.publish.export_onnx': ('publish.html#export_onnx', 'primer_lib/publish.py'),
+                                    'primer_lib.publish.fill_template': ('publish.html#fill_template', 'primer_lib/publish.py'),
                                     'primer_lib.publish.onnx_file': ('publish.html#onnx_file', 'primer_lib/publish.py'),
                                     'primer_lib.publish.page_description': ('publish.html#page_description', 'primer_lib/publish.py'),
                                     'primer_lib.publish.page_html': ('publish.html#page_html', 'primer_lib/publish.py'),

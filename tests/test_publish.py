@@ -1,5 +1,5 @@
 "`primer publish`: the folder, served on loopback, classifies in Debian's Chromium with no other network, as `primer predict` does"
-import base64, functools, http.server, io, json, os, shutil, threading
+import base64, functools, http.server, io, json, os, shutil, subprocess, threading
 from dataclasses import replace
 from pathlib import Path
 import numpy as np
@@ -149,6 +149,19 @@ def test_publish_refuses_a_folder_of_other_files_unless_forced_and_keeps_them(wo
     assert (out/'notes.txt').read_text() == 'mine' and (out/'index.html').is_file()
     assert main(['publish', '--model', str(workshop.model_path), '--out', str(out), '--title', 'Digits']) == 0  # an earlier publish
     assert '<h1>Digits</h1>' in (out/'index.html').read_text() and (out/'notes.txt').read_text() == 'mine'
+    assert main(['publish', '--model', str(workshop.model_path), '--out', str(out), '--title', '{{runtime}}<script>x()</script>']) == 0
+    page = (out/'index.html').read_text()  # the title is text, never a slot or markup
+    assert '<h1>{{runtime}}&lt;script&gt;x()&lt;/script&gt;</h1>' in page and page.count('<script') == 2, page
+
+def test_the_pages_files_are_web_files_and_its_script_is_valid_javascript(published):
+    page = (published/'index.html').read_text()
+    assert '<script src="page.js"></script>' in page and '<link rel="stylesheet" href="page.css">' in page and '{{' not in page
+    node = shutil.which('node')
+    if not node: pytest.skip('No node: install Node.js for the JavaScript syntax check of page.js.')
+    res = subprocess.run([node, '--check', str(published/'page.js')], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    broken = published.parent/'broken.js'; broken.write_text((published/'page.js').read_text().replace('function say(', 'function say(('))
+    assert subprocess.run([node, '--check', str(broken)], capture_output=True).returncode != 0  # the check sees a slip
 
 def test_publish_names_the_missing_weights_only_file(workshop, tmp_path, capsys):
     from primer_lib.cli import main
