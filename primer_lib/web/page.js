@@ -136,9 +136,21 @@ async function decode(file, page) {
   return {data, width, height};
 }
 
+// A camera frame as an RGB image, as decode gives a file
+function frameOf(video) {
+  const {videoWidth: width, videoHeight: height} = video;
+  const canvas = Object.assign(document.createElement('canvas'), {width, height}), ctx = canvas.getContext('2d', {willReadFrequently: true});
+  ctx.drawImage(video, 0, 0, width, height);
+  const rgba = ctx.getImageData(0, 0, width, height).data, data = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { data[j] = rgba[i]; data[j + 1] = rgba[i + 1]; data[j + 2] = rgba[i + 2]; }
+  return {data, width, height};
+}
+
 // The label, its probability and every label's, as primer predict gives them
-async function classify(session, page, file) {
-  const input = preprocess(await decode(file, page), page.preprocessing);
+async function classify(session, page, file) { return classifyImage(session, page, await decode(file, page)); }
+
+async function classifyImage(session, page, img) {
+  const input = preprocess(img, page.preprocessing);
   const output = await session.run({[session.inputNames[0]]: input});
   const probs = Array.from(output[session.outputNames[0]].data), best = probs.indexOf(Math.max(...probs));
   return {label: page.labels[best], probability: probs[best], probabilities: Object.fromEntries(page.labels.map((l, i) => [l, probs[i]]))};
@@ -170,6 +182,53 @@ function showLabels(page) {
 
 function say(text, isError = false) { const s = $('status'); s.textContent = text; s.className = isError ? 'error' : ''; }
 
+// Live mode: the camera's frames classified a few times a second, until switched off, the page hidden, or the camera gone
+function liveMode(session, page, hint) {
+  const video = $('video'), button = $('live'), EVERY_MS = 300, NO_FRAMES_MS = 5000;
+  let stream = null, timer = null, busy = false;
+  function stop(message, isError = false) {
+    clearInterval(timer); timer = null;
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = null; video.srcObject = null; video.hidden = true;
+    button.setAttribute('aria-pressed', 'false'); button.textContent = 'Live camera';
+    $('answer').setAttribute('aria-live', 'polite');
+    say(message || hint, isError);
+  }
+  async function start() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
+      return say('Live mode needs a camera this browser lets the page use (and a page served over https): choose or drop an image instead.', true);
+    try { stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false}); }
+    catch (e) {
+      stream = null;
+      const why = e.name === 'NotAllowedError' ? 'permission to use the camera was refused'
+        : e.name === 'NotFoundError' ? 'no camera was found' : `the camera could not start (${e.name})`;
+      return say(`Live mode is off: ${why}. Choose or drop an image instead.`, true);
+    }
+    for (const track of stream.getVideoTracks())
+      track.addEventListener('ended', () => stop('Live mode stopped: the camera was switched off or its permission taken back. Choose or drop an image instead.', true));
+    video.srcObject = stream; video.hidden = false; $('figure').hidden = true;
+    video.play().catch(() => {});
+    button.setAttribute('aria-pressed', 'true'); button.textContent = 'Stop the camera';
+    $('answer').setAttribute('aria-live', 'off');  // a new answer every few hundred milliseconds would drown a screen reader
+    say('Live: point the camera at something.');
+    const started = performance.now(); let frames = 0;
+    timer = setInterval(async () => {
+      if (busy || !stream) return;
+      if (!video.videoWidth || video.readyState < 2) {
+        if (performance.now() - started > NO_FRAMES_MS) stop('Live mode stopped: the camera sends no pictures. Choose or drop an image instead.', true);
+        return;
+      }
+      busy = true;
+      try {
+        const result = await classifyImage(session, page, frameOf(video));
+        if (stream) { showAnswer(result, page); $('answer').dataset.frames = ++frames; }
+      } catch (e) { stop(`Live mode stopped: ${e.message}`, true); }
+      finally { busy = false; }
+    }, EVERY_MS);
+  }
+  return {start, stop, get running() { return stream !== null; }};
+}
+
 async function start() {
   const page = await (await fetch('model.json')).json();
   showLabels(page);
@@ -185,13 +244,18 @@ async function start() {
     try { showAnswer(await classify(session, page, file), page); say(hint); }
     catch (e) { $('figure').hidden = true; say(e.message, true); $('answer').dataset.error = e.message; }
   }
-  $('file').addEventListener('change', e => handle(e.target.files[0]));
+  const live = liveMode(session, page, hint);
+  async function handleFile(file) { if (live.running) live.stop(); await handle(file); }
+  for (const id of ['file', 'camera']) $(id).addEventListener('change', e => handleFile(e.target.files[0]));
+  $('live').addEventListener('click', () => live.running ? live.stop('Live mode is off.') : live.start());
+  document.addEventListener('visibilitychange', () => { if (document.hidden && live.running) live.stop('Live mode stopped while the page was hidden: press Live camera to start it again.'); });
   const drop = $('drop');
   drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', e => { e.preventDefault(); drop.classList.remove('over'); handle(e.dataTransfer.files[0]); });
-  $('file').disabled = false; say(hint);
-  return {session, page, handle};
+  drop.addEventListener('drop', e => { e.preventDefault(); drop.classList.remove('over'); handleFile(e.dataTransfer.files[0]); });
+  for (const id of ['file', 'camera', 'live']) $(id).disabled = false;
+  say(hint);
+  return {session, page, handle, live};
 }
 
 window.primer = {preprocess, decode, fastaiResize, classify, ready: start().catch(e => {
