@@ -290,6 +290,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'primer_lib.serve.fake_upload': ('serving.html#fake_upload', 'primer_lib/serve.py'),
                                   'primer_lib.serve.labels_html': ('serving.html#labels_html', 'primer_lib/serve.py'),
                                   'primer_lib.serve.model_labels': ('serving.html#model_labels', 'primer_lib/serve.py'),
+                                  'primer_lib.serve.thumbnail_html': ('serving.html#thumbnail_html', 'primer_lib/serve.py'),
                                   'primer_lib.serve.thumbnail_png': ('serving.html#thumbnail_png', 'primer_lib/serve.py'),
                                   'primer_lib.serve.upload_bytes': ('serving.html#upload_bytes', 'primer_lib/serve.py'),
                                   'primer_lib.serve.upload_limit_script': ('serving.html#upload_limit_script', 'primer_lib/serve.py'),
