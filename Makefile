@@ -25,11 +25,15 @@ app: $(VENV)/.installed
 # fresh Colab runtime, then pytest (with the browser tests).
 test: browser sync notebooks lessons-alone pytest
 
-# Debian's Chromium for the browser tests (playwright's own browser download can't work here).
+# Debian's Chromium for the browser tests (playwright's own browser download can't work here), and axe-core from npm
+# for their accessibility check, in .axe/ (gitignored; the tests inject it into the page, which never fetches it).
+AXE_VERSION ?= 4.14.1
 browser:
 	@test -x /usr/bin/chromium || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "No /usr/bin/chromium: install Debian's chromium package (as root: apt-get install chromium) for the browser tests."; fi; }
+	@test -f .axe/node_modules/axe-core/package.json && grep -q '"version": "$(AXE_VERSION)"' .axe/node_modules/axe-core/package.json || \
+	  npm install -q --no-audit --no-fund --prefix .axe axe-core@$(AXE_VERSION) >/dev/null
 
 sync: $(VENV)/.installed
 	@before=$$(mktemp -d) && cp -r primer_lib $$before/ && $(BIN)/nbdev-export && \

@@ -20,9 +20,9 @@ def prediction_html(
     ranked = sorted(result['probabilities'].items(), key=lambda o: -o[1])
     bars = ''.join(f'<div>{html.escape(k)} <progress value="{p:.4f}" max="1"></progress> {p:.0%}</div>' for k, p in ranked[:top])
     bars += f'<div>and {len(ranked) - top} more</div>' if len(ranked) > top else ''
-    if result['probability'] >= unsure_below: return f'<h3>{html.escape(result["label"])} ({result["probability"]:.0%})</h3>{bars}'
+    if result['probability'] >= unsure_below: return f'<h2>{html.escape(result["label"])} ({result["probability"]:.0%})</h2>{bars}'
     maybe = ' or '.join(f'{html.escape(k)} ({p:.0%})' for k, p in ranked[:2])
-    return f'<h3>Not sure: maybe {maybe}</h3>{bars}'
+    return f'<h2>Not sure: maybe {maybe}</h2>{bars}'
 
 # %% ../nbs/24_lesson_app.ipynb #bcc412bc
 def first_image(cfg)->Path:

@@ -88,10 +88,11 @@ def predict_command(args):
 
 def publish_command(args):
     "Write a folder that classifies images in the visitor's browser: the page, the model in ONNX, its labels, the runtime"
-    cfg = workshop_settings(model_path=args.model)
+    cfg = workshop_settings(model_path=args.model, data_dir=args.data)
     out = a_folder(args.out, 'the page (--out)')
     from primer_lib.publish import publish
-    summary = publish(cfg.model_path, out, title=args.title, force=args.force, cfg=cfg)
+    summary = publish(cfg.model_path, out, title=args.title, force=args.force, cfg=cfg, precision=args.precision)
+    print(f"Model: {summary['why']}")
     print(f'Published to {out}: put the folder on any static host (GitHub Pages, a static Space), or try it with python -m http.server -d {out}')
     print(json.dumps(summary))
 
@@ -232,6 +233,8 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--model'); p.add_argument('--out', required=True, help='the folder for the page: new, empty, or an earlier publish')
     p.add_argument('--title', help="the page's title (default: made from the labels)")
     p.add_argument('--force', action='store_true', help="write into a folder that holds other files (only the page's files are replaced)")
+    p.add_argument('--precision', choices=('int8', 'float16', 'float32'), help="the model's precision on the page (default: the smallest whose answers agree with float32 on 99%% of the validation images)")
+    p.add_argument('--data', help='the folder the model was trained on: its validation images check the smaller copies')
     p = sub.add_parser('photos', help=photos_command.__doc__)
     p.add_argument('source', help='a zip of label folders, a folder of them, or an image'); p.add_argument('--dest', help='the data folder')
     p.add_argument('--label', help='the label of photos outside label folders')

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['TRUST_PICKLE', 'MODEL_URL', 'MODEL_SECRET', 'SECRET_HEADER', 'TOO_LARGE', 'MAX_UPLOAD_PIXELS', 'GONE', 'BUSY',
            'app_env', 'app_model', 'upload_bytes', 'upload_value', 'fake_upload', 'check_upload', 'check_header',
-           'ModelUnavailable', 'model_labels', 'ModelClient', 'app_classifier', 'answer_image', 'classify_upload',
-           'labels_html', 'upload_limit_script', 'UploadLimit', 'app_notebook', 'voila_command']
+           'ModelUnavailable', 'model_labels', 'ModelClient', 'app_classifier', 'answer_image', 'thumbnail_html',
+           'classify_upload', 'labels_html', 'upload_limit_script', 'UploadLimit', 'app_notebook', 'voila_command']
 
 # %% ../nbs/16_serving.ipynb #dde1c9d2
 import base64, html, io, json, os, sys, urllib.error, urllib.request
@@ -153,6 +153,14 @@ def answer_image(
     from primer_lib.predict import open_image, predict_image
     img = open_image(data)
     return thumbnail_png(img), predict_image(model, img)
+
+def thumbnail_html(
+    png:bytes, # the thumbnail from `classify_upload` (empty when there is none)
+    value # the FileUpload's value: its file's name is the picture's text alternative, for screen readers
+)->str:
+    "The thumbnail as an <img> whose alt text is the uploaded file's name; '' when there is no thumbnail"
+    if not png: return ''
+    return f'<img class="primer-thumbnail" width="192" alt="{html.escape(upload_bytes(value)[0])}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 def classify_upload(
     model, # a `ModelClient`, or a model loaded here (`app_model`)

@@ -80,7 +80,7 @@ def variants(img):
 
 def shown_thumbnail(page):
     "The bytes of the image the page's picture widget shows"
-    return bytes(page.locator('img.widget-image').evaluate(
+    return bytes(page.locator('img.primer-thumbnail').evaluate(
         "async img => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))"))
 
 def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, confident_three):
@@ -90,6 +90,7 @@ def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, co
     good = as_bytes(img, 'JPEG', quality=95)
     assert upload(page, tmp_path, 'three.jpg', good).splitlines()[1].startswith('3 (')
     assert shown_thumbnail(page) == thumbnail_png(open_image(good))  # the thumbnail is this upload's
+    assert page.locator('img.primer-thumbnail').get_attribute('alt') == 'three.jpg'  # its text for screen readers
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/'app.png'), full_page=True)
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 900, 3), dtype=np.uint8))
@@ -167,8 +168,16 @@ def test_150_labels_answer_with_the_top_few_and_a_summarised_list(many_labels_mo
         assert page.get_by_text('kind-149').is_visible()  # ...but open on a click
         text = upload(page, tmp_path, 'a-kind.png', (data/'kind-007'/'0.png').read_bytes())
         answer = page.locator('.primer-file', has_text='a-kind.png').locator('xpath=..')
-        assert answer.locator('h3').count() == 1 and 1 <= answer.locator('progress').count() <= 10, text
+        assert answer.locator('h2').count() == 1 and 1 <= answer.locator('progress').count() <= 10, text
         assert f"and {150 - answer.locator('progress').count()} more" in text, text
         assert 'Traceback' not in page.content()
         page.screenshot(path=str(ARTIFACTS/'app-150-labels.png'), full_page=True)
     finally: stop(server)
+
+def test_the_app_passes_axe_before_and_after_an_upload(page, tmp_path, confident_three):
+    from axe_check import axe_violations, serious
+    assert serious(found := axe_violations(page)) == [], found
+    assert upload(page, tmp_path, 'three-for-axe.jpg', as_bytes(confident_three[0], 'JPEG', quality=95)).splitlines()[1].startswith('3 (')
+    assert serious(found := axe_violations(page)) == [], found
+    page.locator('body').focus(); page.keyboard.press('Tab')
+    assert page.evaluate("document.activeElement.closest('.widget-upload') !== null || document.activeElement.tagName === 'BUTTON'")

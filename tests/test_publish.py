@@ -1,5 +1,5 @@
 "`primer publish`: the folder, served on loopback, classifies in Debian's Chromium with no other network, as `primer predict` does"
-import base64, functools, http.server, io, json, os, shutil, threading
+import base64, contextlib, functools, http.server, io, json, os, shutil, subprocess, threading
 from dataclasses import replace
 from pathlib import Path
 import numpy as np
@@ -19,21 +19,29 @@ def workshop():
 def published(workshop, tmp_path_factory):
     from primer_lib.publish import publish
     out = tmp_path_factory.mktemp('published')/'page'
-    publish(workshop.model_path, out, cfg=workshop)
+    publish(workshop.model_path, out, cfg=workshop, precision='float32')  # float32: the page's probabilities are predict's
     return out
+
+@contextlib.contextmanager
+def static_server(folder):
+    "A static file server for `folder` on 127.0.0.1, in a thread: its address"
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', free_port()), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{httpd.server_address[1]}/'
+    finally: httpd.shutdown()
 
 @pytest.fixture(scope='module')
 def server(published):
-    "A static file server for the published folder on 127.0.0.1, in a thread: its address"
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args): pass
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', free_port()), functools.partial(Quiet, directory=str(published)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{httpd.server_address[1]}/'
-    httpd.shutdown()
+    with static_server(published) as url: yield url
 
 @pytest.fixture(scope='module')
 def page(browser, server):
+    with opened(browser, server) as page: yield page
+
+@contextlib.contextmanager
+def opened(browser, server):
     "The published page, every request outside the loopback server aborted (and listed in `page.blocked`)"
     context = browser.new_context(viewport=dict(width=900, height=800))
     blocked = []
@@ -45,8 +53,8 @@ def page(browser, server):
     page.blocked = blocked
     page.goto(server, timeout=60_000)
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Choose or drop')", timeout=60_000)
-    yield page
-    context.close()
+    try: yield page
+    finally: context.close()
 
 def choose(page, path):
     "Choose the file at `path` with the page's button; the answer (or the error) once the page shows it"
@@ -149,6 +157,19 @@ def test_publish_refuses_a_folder_of_other_files_unless_forced_and_keeps_them(wo
     assert (out/'notes.txt').read_text() == 'mine' and (out/'index.html').is_file()
     assert main(['publish', '--model', str(workshop.model_path), '--out', str(out), '--title', 'Digits']) == 0  # an earlier publish
     assert '<h1>Digits</h1>' in (out/'index.html').read_text() and (out/'notes.txt').read_text() == 'mine'
+    assert main(['publish', '--model', str(workshop.model_path), '--out', str(out), '--title', '{{runtime}}<script>x()</script>']) == 0
+    page = (out/'index.html').read_text()  # the title is text, never a slot or markup
+    assert '<h1>{{runtime}}&lt;script&gt;x()&lt;/script&gt;</h1>' in page and page.count('<script') == 2, page
+
+def test_the_pages_files_are_web_files_and_its_script_is_valid_javascript(published):
+    page = (published/'index.html').read_text()
+    assert '<script src="page.js"></script>' in page and '<link rel="stylesheet" href="page.css">' in page and '{{' not in page
+    node = shutil.which('node')
+    if not node: pytest.skip('No node: install Node.js for the JavaScript syntax check of page.js.')
+    res = subprocess.run([node, '--check', str(published/'page.js')], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    broken = published.parent/'broken.js'; broken.write_text((published/'page.js').read_text().replace('function say(', 'function say(('))
+    assert subprocess.run([node, '--check', str(broken)], capture_output=True).returncode != 0  # the check sees a slip
 
 def test_publish_names_the_missing_weights_only_file(workshop, tmp_path, capsys):
     from primer_lib.cli import main
@@ -158,3 +179,100 @@ def test_publish_names_the_missing_weights_only_file(workshop, tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and 'classifier.safetensors is not beside' in err, err
     assert not (tmp_path/'page').exists()
+
+@pytest.fixture(scope='module')
+def photos_model(tmp_path_factory):
+    "A model of three photo-like scenes (500 x 375 JPEGs), trained by `primer train`'s fast recipe at 224 pixels; (model, data)"
+    from photo_like import photo_folders
+    from conftest import primer
+    data = photo_folders(tmp_path_factory.mktemp('photos'), per_label=40, seed=0)
+    model = tmp_path_factory.mktemp('photos-model')/'photos.pkl'
+    res = primer('train', '--data', data, '--recipe', 'fast', '--out', model)
+    assert res.returncode == 0, res.stderr
+    return model, data
+
+def publish_cli(args, capsys):
+    "`primer publish` with `args`: (its one-line reason, its JSON summary)"
+    from primer_lib.cli import main
+    assert main(['publish', *map(str, args)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return next(l for l in lines if l.startswith('Model: ')), json.loads(lines[-1])
+
+def test_a_photo_model_is_published_smaller_and_the_page_agrees_with_primer_predict(photos_model, browser, tmp_path, capsys):
+    from photo_like import photo_folders
+    from primer_lib.cli import main
+    model, data = photos_model
+    why, summary = publish_cli(['--model', model, '--out', tmp_path/'page', '--data', data], capsys)
+    assert summary['precision'] in ('int8', 'float16') and summary['agreement'] >= 0.99, summary
+    assert why.startswith(f"Model: {summary['precision']}: its top-1 agrees with float32 on"), why
+    assert summary['transfer_mb']['brotli'] <= summary['transfer_mb']['gzip'] < summary['transfer_mb']['plain'] < summary['megabytes']
+    held_out = sorted(photo_folders(tmp_path/'held-out', per_label=6, seed=1).rglob('*.jpg'))  # photos the model never saw
+    assert main(['predict', '--model', str(model), *map(str, held_out)]) == 0
+    expected = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with static_server(tmp_path/'page') as url, opened(browser, url) as page:
+        got = [choose(page, want['image'])['label'] for want in expected]
+    agree = np.mean([g == want['label'] for g, want in zip(got, expected)])
+    print(f"{summary['precision']} page agrees with primer predict on {agree:.0%} of {len(expected)} held-out photos")
+    assert agree >= 0.95, (agree, got, [w['label'] for w in expected])
+
+@pytest.mark.parametrize('precision', ['int8', 'float16'])
+def test_the_smaller_models_run_in_the_pages_webassembly_runtime_as_in_onnxruntime(photos_model, browser, tmp_path, capsys, precision):
+    import onnxruntime
+    from photo_like import photo_folders
+    from primer_lib.predict import load_safe_model, open_image
+    model, data = photos_model
+    why, summary = publish_cli(['--model', model, '--out', tmp_path/'page', '--precision', precision], capsys)
+    assert summary['precision'] == precision and why == f'Model: {precision}: as asked (--precision)'
+    session = onnxruntime.InferenceSession(str(tmp_path/'page'/'model.onnx'), providers=['CPUExecutionProvider'])
+    safe, labels = load_safe_model(model), json.loads((tmp_path/'page'/'labels.json').read_text())
+    photos = sorted(photo_folders(tmp_path/'held-out', per_label=2, seed=2).rglob('*.jpg'))
+    with static_server(tmp_path/'page') as url, opened(browser, url) as page:
+        for photo in photos:
+            want, got = session.run(None, {'image': safe.preprocess(open_image(photo)).numpy()})[0][0], choose(page, photo)
+            assert max(abs(got['probabilities'][l] - float(p)) for l, p in zip(labels, want)) < 1e-3, (photo, want, got)
+
+def test_the_page_passes_axe_and_works_by_keyboard(page, workshop):
+    from axe_check import axe_violations, serious
+    assert serious(found := axe_violations(page)) == [], found
+    three = sorted((workshop.data_dir/'3').glob('*.jpg'))[0]
+    page.locator('body').focus()
+    focused = []
+    for _ in range(3): page.keyboard.press('Tab'); focused.append(page.evaluate('document.activeElement.id'))
+    assert focused == ['file', 'camera', 'live'], focused  # every control in order, the file pickers too
+    choose(page, three)
+    assert page.locator('#picture').get_attribute('alt') == three.name
+    assert page.locator('#answer').get_attribute('aria-live') == 'polite'  # a screen reader announces the answer
+    assert serious(found := axe_violations(page)) == [], found
+
+@pytest.fixture(scope='module')
+def camera_browser(browser):
+    "Chromium with its fake camera (a moving test pattern); the page gets it only where the test grants the permission"
+    fake = browser.browser_type.launch(executable_path=str(CHROMIUM), args=['--no-sandbox', '--use-fake-device-for-media-stream'])
+    yield fake
+    fake.close()
+
+def test_live_mode_classifies_the_camera_and_stops_when_switched_off_or_hidden(camera_browser, server, workshop):
+    with opened(camera_browser, server) as page:
+        page.context.grant_permissions(['camera'], origin=server.rstrip('/'))
+        page.click('#live')
+        page.wait_for_function("Number(document.getElementById('answer').dataset.frames) >= 3", timeout=60_000)
+        assert json.loads(page.locator('#answer').get_attribute('data-result'))['label'] in workshop.labels
+        assert page.locator('#live').get_attribute('aria-pressed') == 'true' and page.locator('#video').is_visible()
+        assert page.locator('#answer').get_attribute('aria-live') == 'off'  # no announcement three times a second
+        page.click('#live')
+        assert page.evaluate("document.getElementById('video').srcObject") is None and page.locator('#video').is_hidden()
+        frames = page.locator('#answer').get_attribute('data-frames'); page.wait_for_timeout(1000)
+        assert page.locator('#answer').get_attribute('data-frames') == frames  # nothing classified once off
+        page.click('#live')
+        page.wait_for_function("Number(document.getElementById('answer').dataset.frames) > 0", timeout=60_000)
+        page.evaluate("Object.defineProperty(document, 'hidden', {value: true, configurable: true}); document.dispatchEvent(new Event('visibilitychange'))")
+        assert 'stopped while the page was hidden' in page.locator('#status').inner_text()
+        assert page.evaluate("document.getElementById('video').srcObject") is None
+        assert page.blocked == [], page.blocked
+
+def test_live_mode_without_the_cameras_permission_says_so_and_files_still_work(camera_browser, server, workshop):
+    with opened(camera_browser, server) as page:
+        page.click('#live')
+        page.wait_for_function("document.getElementById('status').classList.contains('error')", timeout=30_000)
+        assert page.locator('#status').inner_text() == 'Live mode is off: permission to use the camera was refused. Choose or drop an image instead.'
+        assert choose(page, sorted((workshop.data_dir/'7').glob('*.jpg'))[0])['label'] in workshop.labels
