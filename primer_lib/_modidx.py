@@ -328,6 +328,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'primer_lib.publish.copy_runtime': ('publish.html#copy_runtime', 'primer_lib/publish.py'),
                                     'primer_lib.publish.earlier_publish': ('publish.html#earlier_publish', 'primer_lib/publish.py'),
                                     'primer_lib.publish.export_onnx': ('publish.html#export_onnx', 'primer_lib/publish.py'),
+                                    'primer_lib.publish.familiarity_for_page': ( 'publish.html#familiarity_for_page',
+                                                                                 'primer_lib/publish.py'),
                                     'primer_lib.publish.fill_template': ('publish.html#fill_template', 'primer_lib/publish.py'),
                                     'primer_lib.publish.float16_copy': ('publish.html#float16_copy', 'primer_lib/publish.py'),
                                     'primer_lib.publish.int8_copy': ('publish.html#int8_copy', 'primer_lib/publish.py'),

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['PAGE_STEPS', 'RESIZE_METHODS', 'PAD_MODES', 'RESAMPLES', 'PRECISIONS', 'QUANTISE_FROM', 'RUNTIME_NOTE',
-           'RUNTIME_FILES', 'PAGE_TEMPLATE', 'PAGE_ASSETS', 'PAGE_FILES', 'PAGE_LOADS', 'check_page_preprocessing',
-           'page_model_info', 'onnx_file', 'export_onnx', 'float16_copy', 'int8_copy', 'smaller_copy',
-           'validation_images', 'top1', 'choose_precision', 'runtime_dir', 'runtime_sums', 'copy_runtime',
-           'vendor_runtime', 'fill_template', 'page_title', 'page_html', 'page_description', 'precompress',
-           'transfer_mb', 'earlier_publish', 'check_out_folder', 'publish']
+           'RUNTIME_FILES', 'PAGE_TEMPLATE', 'PAGE_ASSETS', 'PAGE_FAMILIARITY_MOST', 'PAGE_FILES', 'PAGE_LOADS',
+           'check_page_preprocessing', 'page_model_info', 'onnx_file', 'export_onnx', 'float16_copy', 'int8_copy',
+           'smaller_copy', 'validation_images', 'top1', 'choose_precision', 'runtime_dir', 'runtime_sums',
+           'copy_runtime', 'vendor_runtime', 'fill_template', 'page_title', 'page_html', 'page_description',
+           'familiarity_for_page', 'precompress', 'transfer_mb', 'earlier_publish', 'check_out_folder', 'publish']
 
 # %% ../nbs/21_publish.ipynb #a0078146
 import contextlib, gzip, hashlib, html, inspect, io, json, lzma, os, re, shutil, tarfile, tempfile, warnings
@@ -21,6 +21,7 @@ from .settings import workshop_settings, Settings
 from .training import manifest_path, weights_path, sha256_of
 from .predict import check_model_file, load_safe_model, open_image, UNREADABLE
 from .serve import MAX_UPLOAD_PIXELS
+from .familiarity import WithFeatures, page_familiarity
 
 # %% ../nbs/21_publish.ipynb #ab1b244a
 PAGE_STEPS = {'resize', 'div', 'mean', 'std'}
@@ -57,8 +58,8 @@ def onnx_file(
     dest:Path, # where the .onnx file goes
     arch:str # the architecture's name, for the message
 )->Path:
-    "`net` saved to `dest` by torch's ONNX exporter (input 'image', output 'probabilities'); ValueError if it can't"
-    kw = dict(input_names=['image'], output_names=['probabilities'], opset_version=17)
+    "`net` saved to `dest` by torch's ONNX exporter (input 'image'; outputs 'probabilities' and 'features'); ValueError if it can't"
+    kw = dict(input_names=['image'], output_names=['probabilities', 'features'], opset_version=17)
     tries = [dict(dynamo=False), dict(dynamo=True)] if 'dynamo' in inspect.signature(torch.onnx.export).parameters else [{}]
     for i, how in enumerate(tries):
         try:
@@ -73,15 +74,16 @@ def export_onnx(
     dest:Path, # where the .onnx file goes
     tolerance:float=1e-4 # the largest difference in probability allowed between torch and onnxruntime
 )->float:
-    "Export the model to `dest` in ONNX, softmax included; the largest difference from torch, checked with onnxruntime"
+    "Export the model to `dest` in ONNX, softmax included, with the body's pooled features (for familiarity); the largest difference from torch, checked with onnxruntime"
     import onnxruntime
     info, safe = page_model_info(model_path), load_safe_model(model_path)
     width, height = info['preprocessing']['resize']['size']
-    net, example = nn.Sequential(safe.model, nn.Softmax(dim=1)).eval(), torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(0))
+    net, example = WithFeatures(safe.model).eval(), torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     onnx_file(net, example, dest, info['network']['arch'])
-    with torch.no_grad(): expected = net(example).numpy()
-    got = onnxruntime.InferenceSession(str(dest), providers=['CPUExecutionProvider']).run(None, {'image': example.numpy()})[0]
-    if (difference := float(abs(got - expected).max())) > tolerance:
+    with torch.no_grad(): expected = [t.numpy() for t in net(example)]
+    got = onnxruntime.InferenceSession(str(dest), providers=['CPUExecutionProvider']).run(None, {'image': example.numpy()})
+    features_off = float(abs(got[1] - expected[1]).max() / max(abs(expected[1]).max(), 1e-6))  # relative: features are not 0 to 1
+    if (difference := max(float(abs(got[0] - expected[0]).max()), features_off)) > tolerance:
         raise ValueError(f"The ONNX model answers differently from torch (by {difference:.2g}, more than {tolerance:g}): publish with another arch, or report this.")
     return difference
 
@@ -237,7 +239,7 @@ def vendor_runtime(
     return version
 
 # %% ../nbs/21_publish.ipynb #f81f54c2
-PAGE_TEMPLATE, PAGE_ASSETS = 'index.html', ('page.js', 'page.css')
+PAGE_TEMPLATE, PAGE_ASSETS = 'index.html', ('page.js', 'familiarity.js', 'page.css')
 
 def fill_template(
     template:str, # HTML with `{{name}}` slots
@@ -273,6 +275,16 @@ def page_description(
                 unsure_below=cfg.unsure_below, max_upload_mb=cfg.max_upload_mb, max_pixels=MAX_UPLOAD_PIXELS, max_bars=10,
                 messages=dict(not_an_image=UNREADABLE['not an image']),
                 model=dict(file='model.onnx', sha256=onnx_sha256, arch=info.get('arch'), exported_from=info.get('weights', {}).get('sha256')))
+
+PAGE_FAMILIARITY_MOST = 250_000  # numbers in the prototypes: about 2 MB of model.json; more (many labels) and the page goes without
+
+def familiarity_for_page(
+    model_path:Path # the exported model
+)->dict:
+    "The familiarity facts the page needs (`page_familiarity`), rounded for a smaller model.json; None when the model has none, or too many"
+    facts = page_familiarity(model_path)
+    if facts is None or sum(map(len, facts['prototypes'])) > PAGE_FAMILIARITY_MOST: return None
+    return {**facts, 'prototypes': [[round(v, 5) for v in p] for p in facts['prototypes']]}
 
 # %% ../nbs/21_publish.ipynb #6caa71f0
 PAGE_FILES = (PAGE_TEMPLATE, *PAGE_ASSETS, 'model.onnx', 'labels.json', 'model.json', *RUNTIME_FILES)
@@ -336,7 +348,8 @@ def publish(
         copy_runtime(stage)
         runtime = (runtime_dir()/RUNTIME_NOTE).read_text().split(',')[0]
         (stage/'labels.json').write_text(json.dumps(list(info['vocab']), indent=1, ensure_ascii=False))
-        (stage/'model.json').write_text(json.dumps(dict(page_description(info, cfg, title, sha256_of(stage/'model.onnx')), precision=precision), indent=1, ensure_ascii=False))
+        (stage/'model.json').write_text(json.dumps(dict(page_description(info, cfg, title, sha256_of(stage/'model.onnx')), precision=precision,
+                                                        familiarity=familiarity_for_page(model_path)), indent=1, ensure_ascii=False))
         (stage/'index.html').write_text(page_html(title, runtime))
         for name in PAGE_ASSETS: shutil.copyfile(runtime_dir()/name, stage/name)
         names = [*PAGE_FILES, *precompress(stage)]

@@ -93,7 +93,25 @@ def test_good_images_get_the_label_and_probabilities_primer_predict_gives(page, 
         for label, p in want['probabilities'].items(): assert abs(got['probabilities'][label] - p) < 1e-3, (want, got)
         shown = page.locator('#answer h2').inner_text()
         assert shown.startswith(want['label']) or shown.startswith('Not sure'), shown
+        assert abs(got['familiarity'] - want['familiarity']) < 1e-3, (want, got)  # how like the training images, as predict says
+        assert got['unfamiliar'] == want['unfamiliar'] or abs(got['familiarity'] - threshold(page)) < 1e-3, (want, got)
+        assert page.locator('#answer .unfamiliar').count() == int(got['unfamiliar'])
     assert page.blocked == [], page.blocked
+
+def threshold(page): return page.evaluate("fetch('model.json').then(r => r.json()).then(m => m.familiarity.threshold)")
+
+def test_an_image_unlike_the_training_images_is_flagged_on_the_page_as_by_primer_predict(page, workshop, tmp_path, capsys):
+    "A photo shown to the digits model: the page says it doesn't look like the images the model learned from, and still answers"
+    from photo_like import photo_like, SCENES
+    from primer_lib.cli import main
+    photo_like(sorted(SCENES)[0], np.random.default_rng(5)).save(tmp_path/'beach.jpg', quality=90)
+    assert main(['predict', '--model', str(workshop.model_path), str(tmp_path/'beach.jpg')]) == 0
+    want = json.loads(capsys.readouterr().out.splitlines()[-1])
+    got = choose(page, tmp_path/'beach.jpg')
+    assert want['unfamiliar'] is True and got['unfamiliar'] is True, (want, got)
+    warning = page.locator('#answer .unfamiliar').inner_text()
+    assert warning.startswith("This doesn't look like the images this model learned from (3, 7)"), warning
+    assert page.locator('#answer h2').count() == 1  # the answer is still there, under the warning
 
 def test_bad_files_get_a_message(page, tmp_path):
     (tmp_path/'notes.jpg').write_text('this is text, not a picture')

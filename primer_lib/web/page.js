@@ -153,7 +153,11 @@ async function classifyImage(session, page, img) {
   const input = preprocess(img, page.preprocessing);
   const output = await session.run({[session.inputNames[0]]: input});
   const probs = Array.from(output[session.outputNames[0]].data), best = probs.indexOf(Math.max(...probs));
-  return {label: page.labels[best], probability: probs[best], probabilities: Object.fromEntries(page.labels.map((l, i) => [l, probs[i]]))};
+  const result = {label: page.labels[best], probability: probs[best], probabilities: Object.fromEntries(page.labels.map((l, i) => [l, probs[i]]))};
+  // how like the training images it is (familiarity.js), as primer predict says it: only for models exported with the facts
+  const known = output.features && page.familiarity ? familiarity(output.features.data, page.familiarity) : null;
+  if (known) Object.assign(result, {familiarity: known.familiarity, unfamiliar: known.unfamiliar});
+  return result;
 }
 
 // The answer: the label and its probability (or "not sure" and the top two), then a bar for each of the top few
@@ -162,6 +166,7 @@ function showAnswer(result, page) {
   const head = result.probability >= page.unsure_below ? `${result.label} (${pct(result.probability)})`
     : `Not sure: maybe ${ranked.slice(0, 2).map(([l, p]) => `${l} (${pct(p)})`).join(' or ')}`;
   const answer = $('answer'); answer.replaceChildren(el('h2', head));
+  if (result.unfamiliar) answer.prepend(el('p', page.familiarity.message, {className: 'unfamiliar'}));  // above the answer, which still shows
   for (const [label, p] of shown) {
     const row = el('div', null, {className: 'bar'});
     row.append(el('span', label, {className: 'label'}), el('progress', null, {value: p, max: 1}), el('span', pct(p), {className: 'pct'}));
