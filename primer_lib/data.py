@@ -23,11 +23,11 @@ def workshop_dataloaders(
 )->DataLoaders:
     "Checked, split, resized and (optionally) augmented `DataLoaders` for the image folders in `path`"
     check_dataset(path, labels)
-    from primer_lib.training import UprightImage  # here: training imports this module
-    dblock = DataBlock(blocks=(ImageBlock(UprightImage), CategoryBlock), get_items=partial(_image_files, labels=labels), get_y=parent_label,
+    from primer_lib.training import upright_images  # here: training imports this module
+    dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=partial(_image_files, labels=labels), get_y=parent_label,
                        splitter=workshop_splitter(path, valid_pct, seed), item_tfms=ifnone(item_tfms, Resize(image_size)),
                        batch_tfms=ifnone(batch_tfms, aug_transforms(do_flip=False) if augment else None))
-    return dblock.dataloaders(path, bs=batch_size)
+    return upright_images(dblock.dataloaders(path, bs=batch_size))  # images opened as serving opens them: upright, RGB on white
 
 def _image_files(path, labels): return get_image_files(path).filter(lambda f: labels is None or parent_label(f) in labels)
 
