@@ -10,7 +10,7 @@ __all__ = ['FLAGGED_SHARE', 'MIN_HELD_OUT', 'FOLDS', 'FAMILIARITY_METHOD', 'NOT_
            'unfamiliar_html', 'WithFeatures', 'page_familiarity']
 
 # %% ../nbs/28_familiarity.ipynb #b52a7dcf
-import hashlib, html, json, sys
+import hashlib, html, json, math, sys
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
@@ -80,7 +80,7 @@ def calibrate_familiarity(
     folds:int=FOLDS, # cross-validation folds over the training rows
     seed:int=0 # the seed of the folds and of k-means
 )->dict:
-    "The prototypes and the threshold that flags about `quantile` of held-out images; threshold None and a reason when it can't be set"
+    "The prototypes and the threshold that flags at most about `quantile` of held-out images; threshold None and a reason when it can't be set"
     x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long()
     if len(x) == 0: return dict(threshold=None, reason='no training images to learn what is familiar')
     prototypes, owners = label_prototypes(x, y, per_label, seed)
@@ -93,7 +93,10 @@ def calibrate_familiarity(
     if len(held) < min_held_out:
         return dict(facts, threshold=None, held_out=len(held), reason=f'only {len(held)} held-out images of its own labels '
                     f'to calibrate on (at least {min_held_out} needed): train on more images per label')
-    threshold = round(float(torch.quantile(held, quantile)), 6)
+    # the share flagged among a few hundred held-out scores is itself uncertain: aim below `quantile` by that uncertainty
+    # (one-sided 95 %), so that images of the model's own labels are flagged at most `quantile` of the time
+    aim = max(quantile - 1.645 * math.sqrt(quantile * (1 - quantile) / len(held)), quantile / 4)
+    threshold = round(float(torch.quantile(held, aim)), 6)
     return dict(facts, threshold=threshold, held_out=len(held), flagged_held_out=round(float((held < threshold).float().mean()), 4), reason=None)
 
 # %% ../nbs/28_familiarity.ipynb #041881be
