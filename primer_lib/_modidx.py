@@ -499,6 +499,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'primer_lib.training.run_body': ('training.html#run_body', 'primer_lib/training.py'),
                                      'primer_lib.training.save_weights': ('training.html#save_weights', 'primer_lib/training.py'),
                                      'primer_lib.training.sha256_of': ('training.html#sha256_of', 'primer_lib/training.py'),
+                                     'primer_lib.training.to_onnx': ('training.html#to_onnx', 'primer_lib/training.py'),
                                      'primer_lib.training.train_classifier': ('training.html#train_classifier', 'primer_lib/training.py'),
                                      'primer_lib.training.train_fast': ('training.html#train_fast', 'primer_lib/training.py'),
                                      'primer_lib.training.upright_images': ('training.html#upright_images', 'primer_lib/training.py'),
@@ -556,7 +557,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'primer_lib.workshop.in_colab': ('workshop.html#in_colab', 'primer_lib/workshop.py'),
                                      'primer_lib.workshop.keep_on_drive': ('workshop.html#keep_on_drive', 'primer_lib/workshop.py'),
                                      'primer_lib.workshop.lesson_paths': ('workshop.html#lesson_paths', 'primer_lib/workshop.py'),
-                                     'primer_lib.workshop.model_labels': ('workshop.html#model_labels', 'primer_lib/workshop.py'),
                                      'primer_lib.workshop.scratch_workshop': ('workshop.html#scratch_workshop', 'primer_lib/workshop.py'),
                                      'primer_lib.workshop.unattended': ('workshop.html#unattended', 'primer_lib/workshop.py'),
                                      'primer_lib.workshop.your_labels': ('workshop.html#your_labels', 'primer_lib/workshop.py')}}}

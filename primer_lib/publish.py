@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from .settings import workshop_settings, Settings
-from .training import manifest_path, weights_path, sha256_of
+from .training import manifest_path, weights_path, sha256_of, to_onnx
 from .predict import check_model_file, load_safe_model, open_image, UNREADABLE
 from .serve import MAX_UPLOAD_PIXELS
 from .familiarity import WithFeatures, page_familiarity
@@ -59,15 +59,9 @@ def onnx_file(
     arch:str # the architecture's name, for the message
 )->Path:
     "`net` saved to `dest` by torch's ONNX exporter (input 'image'; outputs 'probabilities' and 'features'); ValueError if it can't"
-    kw = dict(input_names=['image'], output_names=['probabilities', 'features'], opset_version=17)
-    tries = [dict(dynamo=False), dict(dynamo=True)] if 'dynamo' in inspect.signature(torch.onnx.export).parameters else [{}]
-    for i, how in enumerate(tries):
-        try:
-            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-                warnings.simplefilter('ignore'); torch.onnx.export(net, (example,), str(dest), **kw, **how)
-            return Path(dest)
-        except Exception as e:
-            if i == len(tries) - 1: raise ValueError(f"torch's ONNX exporter can't handle this model ({arch}: {type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no details'}): publish a model trained with another arch (resnet18 or efficientnet_lite0).") from None
+    try: return to_onnx(net, example, dest, ['image'], ['probabilities', 'features'])  # 13_training's one export
+    except Exception as e:
+        raise ValueError(f"torch's ONNX exporter can't handle this model ({arch}: {type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no details'}): publish a model trained with another arch (resnet18 or efficientnet_lite0).") from None
 
 def export_onnx(
     model_path:Path, # the exported model (.pkl): its weights-only files are read, never the pickle

@@ -103,12 +103,15 @@ BUSY = "The model is busy with many uploads at once: try again in a moment."
 class ModelUnavailable(ValueError): "The model process is gone or too busy: the page says so, and the next upload tries again"
 
 def model_labels(
-    model:Path # the exported model (.pkl); its manifest lists the labels
+    model:Path, # the exported model (.pkl); its manifest lists the labels
+    missing:bool=False # what a missing or unreadable manifest gives: False raises ValueError, saying what to do; True gives None
 )->list:
     "The model's labels, from its manifest: no torch, and no need for the model process to be up"
     manifest = Path(model).with_suffix('.manifest.json')
     try: return list(json.loads(manifest.read_text())['vocab'])
-    except (OSError, ValueError, KeyError): raise ValueError(f"{manifest} does not list the model's labels: export the model again (notebook 03, or `primer train`).") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        if missing: return None
+        raise ValueError(f"{manifest} does not list the model's labels: export the model again (notebook 03, or `primer train`).") from None
 
 # %% ../nbs/16_serving.ipynb #ea0d915b
 class ModelClient:

@@ -6,13 +6,13 @@
 __all__ = ['ARCHS', 'WEIGHT_DECAYS', 'UprightImage', 'upright_images', 'load_weights_in_order', 'efficientnet_lite0',
            'KeepBatchNormStats', 'get_arch', 'workshop_metrics', 'workshop_learner', 'read_feature_cache',
            'write_feature_cache', 'describe_preprocessing', 'feature_net', 'image_batches', 'onnx_cache_dir',
-           'weights_digest', 'check_onnx_body', 'onnx_body', 'run_body', 'cached_features', 'body_features',
+           'weights_digest', 'to_onnx', 'check_onnx_body', 'onnx_body', 'run_body', 'cached_features', 'body_features',
            'one_thread', 'fit_linear_head', 'choose_weight_decay', 'fast_head', 'train_fast', 'fine_tune_within',
            'chosen_recipe', 'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path',
            'weights_path', 'describe_network', 'build_network', 'save_weights', 'export_model']
 
 # %% ../nbs/13_training.ipynb #686bb622
-import hashlib, inspect, json, os, subprocess, sys, tempfile, time, warnings
+import contextlib, hashlib, inspect, io, json, os, subprocess, sys, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
@@ -201,17 +201,31 @@ def weights_digest(
         digest.update(f'{name}{tuple(t.shape)}{t.dtype}'.encode()); digest.update(t.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
 
-def _export_onnx(net, path):
-    "Export `net` to `path` with a dynamic batch, height and width: the TorchScript exporter, else torch.export's"
-    x, dynamo = torch.randn(2, 3, 64, 64), 'dynamo' in inspect.signature(torch.onnx.export).parameters
-    axes = dict(dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'features': {0: 'batch'}})
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # the exporters' deprecation and progress notes
-        try: torch.onnx.export(net, (x,), str(path), input_names=['images'], output_names=['features'], opset_version=17, **axes, **(dict(dynamo=False) if dynamo else {}))
+def to_onnx(
+    net:nn.Module, # in eval mode
+    example:Tensor, # an input of the shape it will be given
+    dest:Path, # where the .onnx file goes
+    inputs:list, # the names of its inputs
+    outputs:list, # the names of its outputs
+    dynamic:dict=None # the input's dimensions that may change, like {0: 'batch', 2: 'height', 3: 'width'}; each output's first follows the batch
+)->Path:
+    "`net` saved to `dest` by torch's ONNX exporter: the TorchScript exporter, else torch.export's (the one export of primer: the body here, the page's model in 21_publish)"
+    dynamo = 'dynamo' in inspect.signature(torch.onnx.export).parameters
+    torchscript = dict(opset_version=17, **(dict(dynamic_axes={inputs[0]: dynamic, **{o: {0: 'batch'} for o in outputs}}) if dynamic else {}))
+    dims = {i: torch.export.Dim(name, **(dict(max=65536) if name == 'batch' else dict(min=16, max=4096))) for i, name in (dynamic or {}).items()}
+    tries = [dict(torchscript, **(dict(dynamo=False) if dynamo else {}))] + ([dict(dynamo=True, verbose=False, **(dict(dynamic_shapes=(dims,)) if dims else {}))] if dynamo else [])
+    for i, how in enumerate(tries):
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter('ignore')  # the exporters' deprecation and progress notes
+                torch.onnx.export(net, (example,), str(dest), input_names=inputs, output_names=outputs, **how)
+            return Path(dest)
         except Exception:
-            if not dynamo: raise
-            dims = {0: torch.export.Dim('batch', max=65536), 2: torch.export.Dim('height', min=16, max=4096), 3: torch.export.Dim('width', min=16, max=4096)}
-            torch.onnx.export(net, (x,), str(path), input_names=['images'], output_names=['features'], dynamo=True, dynamic_shapes=(dims,), verbose=False)
+            if i == len(tries) - 1: raise
+
+def _export_onnx(net, path):
+    "Export the body `net` to `path` with a dynamic batch, height and width"
+    return to_onnx(net, torch.randn(2, 3, 64, 64), path, ['images'], ['features'], {0: 'batch', 2: 'height', 3: 'width'})
 
 def check_onnx_body(
     session, # an onnxruntime InferenceSession of `net`
