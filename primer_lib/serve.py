@@ -203,13 +203,20 @@ def labels_html(
 def upload_limit_script(
     max_mb:float # the largest upload, in megabytes
 )->str:
-    "JavaScript for the page: files over `max_mb` are read as a note of their size, so they never fill the websocket"
+    "JavaScript for the page: files over `max_mb` are read as a note of their size, so they never fill the websocket; answers are live regions"
     return f"""// primer: a file over the upload limit is sent as a short note of its size (TOO_LARGE), which the page answers
 (() => {{
   const limit = {int(max_mb * 1e6)}, read = FileReader.prototype.readAsArrayBuffer;
   FileReader.prototype.readAsArrayBuffer = function (file) {{
     return read.call(this, file.size > limit ? new Blob([`{TOO_LARGE}${{file.size}}`]) : file);
   }};
+}})();
+// and screen readers say each answer: the HTML widgets that start empty (the picture, the answer) are polite live regions
+(() => {{
+  const mark = () => document.querySelectorAll('.widget-html:not([aria-live])').forEach(w => {{
+    if (!w.textContent.trim() && !w.querySelector('img')) {{ w.setAttribute('aria-live', 'polite'); w.setAttribute('role', 'status'); }}
+  }});
+  new MutationObserver(mark).observe(document.documentElement, {{childList: true, subtree: true}});
 }})();"""
 
 class UploadLimit(Configurable):

@@ -91,6 +91,7 @@ def test_the_page_classifies_good_files_and_explains_bad_ones(page, tmp_path, co
     assert upload(page, tmp_path, 'three.jpg', good).splitlines()[1].startswith('3 (')
     assert shown_thumbnail(page) == thumbnail_png(open_image(good))  # the thumbnail is this upload's
     assert page.locator('img.primer-thumbnail').get_attribute('alt') == 'three.jpg'  # its text for screen readers
+    assert page.locator('[aria-live="polite"] h2').count() == 1  # the answer is in a live region: screen readers say it
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/'app.png'), full_page=True)
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 900, 3), dtype=np.uint8))
