@@ -49,7 +49,7 @@ def test_predict_prints_a_line_per_image_and_fails_on_a_bad_one(trained, sample_
     assert [l['image'] for l in lines] == [str(good[0]), str(bad), str(good[1])]
     assert 'Not an image' in lines[1]['error'] and 'label' not in lines[1]
     for line in (lines[0], lines[2]):
-        assert set(line) == {'image', 'label', 'probability', 'probabilities'}
+        assert set(line) == {'image', 'label', 'probability', 'probabilities', 'familiarity', 'unfamiliar'}
         assert set(line['probabilities']) == {'3', '7'} and abs(sum(line['probabilities'].values()) - 1) < 1e-3
         assert line['probability'] == line['probabilities'][line['label']] == max(line['probabilities'].values())
     ok = primer('predict', '--model', model, *good)
@@ -111,7 +111,7 @@ def test_predict_a_folder_gives_a_line_per_image_in_it(trained, sample_data, tmp
     assert res.returncode == 0, res.stderr
     lines = [json.loads(l) for l in res.stdout.strip().splitlines()]
     assert [l['image'] for l in lines] == [str(tmp_path/r) for r in ('a.jpg', 'b/deeper/two.jpg', 'b/one.jpg')]
-    assert all(set(l) == {'image', 'label', 'probability', 'probabilities'} for l in lines)
+    assert all(set(l) == {'image', 'label', 'probability', 'probabilities', 'familiarity', 'unfamiliar'} for l in lines)
     (tmp_path/'empty').mkdir()
     _fails_with(primer('predict', '--model', model, tmp_path/'empty'), 'No images in', 'empty')
     res = primer('predict', '--model', model, tmp_path/'missing.jpg')  # a missing image: its error line, as before
