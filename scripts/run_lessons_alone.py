@@ -80,13 +80,12 @@ def set_labels_cell(path:Path, labels:str):
 def check_workshop(folder:Path, labels:str)->str:
     "What in `folder`, where the one notebook ran, does not use `labels`: its model, its cleaning journal, its app; None when all do"
     from primer_lib.settings import workshop_settings, parse_labels
-    from primer_lib.workshop import model_labels
     from primer_lib.clean import read_journals, in_effect
-    from primer_lib.serve import app_classifier
+    from primer_lib.serve import app_classifier, model_labels
     want = sorted(parse_labels('labels', labels))
     cfg = workshop_settings(folder/'settings.ini')
     if sorted(cfg.labels) != want: return f'its settings have the labels {cfg.labels}, not {want}'
-    if model_labels(cfg.model_path) != want: return f'its model at {cfg.model_path} has the labels {model_labels(cfg.model_path)}, not {want}'
+    if model_labels(cfg.model_path, missing=True) != want: return f'its model at {cfg.model_path} has the labels {model_labels(cfg.model_path, missing=True)}, not {want}'
     moves = [m for j in read_journals(cfg.data_dir) for m in in_effect(j)]
     if not moves: return f'no cleaning journal in effect in {cfg.data_dir}'
     if others := sorted({Path(m[k]).parts[i] for m in moves for k, i in (('src', 0), ('dst', -2))} - set(want)):
