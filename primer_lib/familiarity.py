@@ -6,8 +6,8 @@
 __all__ = ['FLAGGED_SHARE', 'MIN_HELD_OUT', 'FOLDS', 'FAMILIARITY_METHOD', 'NOT_CALIBRATED', 'MOST_PER_LABEL', 'spherical_kmeans',
            'label_prototypes', 'familiarity_scores', 'calibrate_familiarity', 'familiar_path', 'familiar_json',
            'save_familiarity', 'read_familiarity', 'familiarity_features', 'export_familiarity',
-           'probabilities_and_features', 'image_features', 'familiarity_fields', 'familiarity_of', 'unfamiliar_message',
-           'unfamiliar_html', 'WithFeatures', 'page_familiarity']
+           'probabilities_and_features', 'image_features', 'familiarity_fields', 'familiarity_of', 'WithFeatures',
+           'page_familiarity']
 
 # %% ../nbs/28_familiarity.ipynb #b52a7dcf
 import hashlib, html, json, math, sys
@@ -230,20 +230,7 @@ def familiarity_of(
     return {} if facts is None else familiarity_fields(facts, image_features(model, img))[0]
 
 # %% ../nbs/28_familiarity.ipynb #dccdb148
-def unfamiliar_message(
-    labels:list, # the model's labels
-    few:int=6 # name at most this many
-)->str:
-    "The line shown above an answer for an unfamiliar image"
-    names = ', '.join(map(str, labels[:few])) + (f' and {len(labels) - few} more' if len(labels) > few else '')
-    return f"This doesn't look like the images this model learned from ({names}): its answer means little."
-
-def unfamiliar_html(
-    result:dict, # from `predict_image`
-    labels:list # the model's labels
-)->str:
-    "The warning, as HTML, for an answer flagged unfamiliar; empty otherwise"
-    return f'<p class="primer-unfamiliar"><b>{html.escape(unfamiliar_message(labels))}</b></p>' if result.get('unfamiliar') else ''
+from .app import unfamiliar_message, unfamiliar_html  # the answer's HTML lives with it, in a module without torch (the page's kernels)
 
 # %% ../nbs/28_familiarity.ipynb #56c397a1
 class WithFeatures(torch.nn.Module):

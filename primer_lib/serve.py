@@ -20,7 +20,7 @@ from traitlets import Bool, Float
 from traitlets.config import Configurable
 import primer_lib
 from .settings import workshop_settings, settings_file_or_none, Settings
-from .app import prediction_html
+from .app import prediction_html, unfamiliar_html
 from .image_files import image_header, thumbnail_png, NOT_AN_IMAGE
 
 # %% ../nbs/16_serving.ipynb #bd05c9e5
@@ -179,7 +179,6 @@ def classify_upload(
         check_upload(name, data, max_mb)
         check_header(name, data, max_pixels)
         thumb, result = answer_image(model, data)
-        from primer_lib.familiarity import unfamiliar_html
         return thumb, _named(name, unfamiliar_html(result, model.dls.vocab) + prediction_html(result, unsure_below))  # the warning above the answer
     except ValueError as e: return b'', _named(name, f'<b class="primer-error">{html.escape(str(e))}</b>')
     except Exception as e:

@@ -42,3 +42,19 @@ def test_each_concern_is_defined_once():
     assert count(r'torch\.onnx\.export\(') == 1, 'the ONNX export is written more than once'
     assert count(r'\bdef free_port\b') == 1
     assert count(r'\bdef model_labels\b') == 1
+
+def test_the_pages_kernel_answers_an_upload_without_torch():
+    "The app's page kernel (Voilà) classifies an upload through the model process: neither it nor the warning for an unfamiliar image imports torch"
+    code = '''
+import io, sys
+from PIL import Image
+from primer_lib.serve import ModelClient, classify_upload, upload_value
+class Answering(ModelClient):  # the model process, as the page's client sees it: a thumbnail and an unfamiliar answer
+    def answer(self, data): return b'png', dict(label='3', probability=0.9, probabilities={'3': 0.9, '7': 0.1}, unfamiliar=True, familiarity=0.1)
+b = io.BytesIO(); Image.new('RGB', (40, 30), 'red').save(b, 'PNG')
+thumb, answer = classify_upload(Answering('http://127.0.0.1:9', ['3', '7']), upload_value('red.png', b.getvalue()), 1, 0.7)
+assert "look like the images this model learned from" in answer and '<h2>3 (90%)</h2>' in answer, answer
+assert not {'torch', 'fastai'} & set(sys.modules), sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'fastai'))[:5]
+'''
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
