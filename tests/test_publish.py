@@ -224,7 +224,7 @@ def test_a_photo_model_is_published_smaller_and_the_page_agrees_with_primer_pred
     why, summary = publish_cli(['--model', model, '--out', tmp_path/'page', '--data', data], capsys)
     assert summary['precision'] in ('int8', 'float16') and summary['agreement'] >= 0.99, summary
     assert why.startswith(f"Model: {summary['precision']}: its top-1 agrees with float32 on"), why
-    assert summary['transfer_mb']['brotli'] <= summary['transfer_mb']['gzip'] < summary['transfer_mb']['plain'] < summary['megabytes']
+    assert summary['transfer_mb']['brotli'] <= summary['transfer_mb']['gzip'] < summary['transfer_mb']['plain'] <= summary['megabytes'] + 0.05  # (megabytes: every file, to 0.1)
     held_out = sorted(photo_folders(tmp_path/'held-out', per_label=6, seed=1).rglob('*.jpg'))  # photos the model never saw
     assert main(['predict', '--model', str(model), *map(str, held_out)]) == 0
     expected = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
