@@ -24,7 +24,7 @@ def prediction_html(
     maybe = ' or '.join(f'{html.escape(k)} ({p:.0%})' for k, p in ranked[:2])
     return f'<h2>Not sure: maybe {maybe}</h2>{bars}'
 
-# %% ../nbs/24_lesson_app.ipynb #733b434b
+# %% ../nbs/24_lesson_app.ipynb #9eddbdd6
 def unfamiliar_message(
     labels:list, # the model's labels
     few:int=6 # name at most this many
