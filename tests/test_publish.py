@@ -287,6 +287,10 @@ def test_live_mode_classifies_the_camera_and_stops_when_switched_off_or_hidden(c
         page.evaluate("Object.defineProperty(document, 'hidden', {value: true, configurable: true}); document.dispatchEvent(new Event('visibilitychange'))")
         assert 'stopped while the page was hidden' in page.locator('#status').inner_text()
         assert page.evaluate("document.getElementById('video').srcObject") is None
+        page.click('#live')  # the camera granted while the page is hidden is switched off at once
+        page.wait_for_function("!document.getElementById('status').textContent.startsWith('Starting')", timeout=30_000)
+        assert 'stopped while the page was hidden' in page.locator('#status').inner_text()
+        assert page.evaluate("document.getElementById('video').srcObject") is None
         assert page.blocked == [], page.blocked
 
 def test_live_mode_without_the_cameras_permission_says_so_and_files_still_work(camera_browser, server, workshop):

@@ -188,9 +188,10 @@ function showLabels(page) {
 function say(text, isError = false) { const s = $('status'); s.textContent = text; s.className = isError ? 'error' : ''; }
 
 // Live mode: the camera's frames classified a few times a second, until switched off, the page hidden, or the camera gone
+const HIDDEN = 'Live mode stopped while the page was hidden: press Live camera to start it again.';
 function liveMode(session, page, hint) {
   const video = $('video'), button = $('live'), EVERY_MS = 300, NO_FRAMES_MS = 5000;
-  let stream = null, timer = null, busy = false;
+  let stream = null, timer = null, busy = false, starting = false;
   function stop(message, isError = false) {
     clearInterval(timer); timer = null;
     if (stream) for (const track of stream.getTracks()) track.stop();
@@ -202,6 +203,9 @@ function liveMode(session, page, hint) {
   async function start() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
       return say('Live mode needs a camera this browser lets the page use (and a page served over https): choose or drop an image instead.', true);
+    if (starting) return;  // a second press while the browser is still asking for the camera
+    starting = true; $('answer').dataset.frames = 0;
+    say('Starting the camera…');
     try { stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false}); }
     catch (e) {
       stream = null;
@@ -209,6 +213,8 @@ function liveMode(session, page, hint) {
         : e.name === 'NotFoundError' ? 'no camera was found' : `the camera could not start (${e.name})`;
       return say(`Live mode is off: ${why}. Choose or drop an image instead.`, true);
     }
+    finally { starting = false; }
+    if (document.hidden) return stop(HIDDEN);  // the page was hidden while the camera was starting
     for (const track of stream.getVideoTracks())
       track.addEventListener('ended', () => stop('Live mode stopped: the camera was switched off or its permission taken back. Choose or drop an image instead.', true));
     video.srcObject = stream; video.hidden = false; $('figure').hidden = true;
@@ -231,7 +237,7 @@ function liveMode(session, page, hint) {
       finally { busy = false; }
     }, EVERY_MS);
   }
-  return {start, stop, get running() { return stream !== null; }};
+  return {start, stop, get running() { return stream !== null; }, get starting() { return starting; }};
 }
 
 async function start() {
@@ -253,7 +259,7 @@ async function start() {
   async function handleFile(file) { if (live.running) live.stop(); await handle(file); }
   for (const id of ['file', 'camera']) $(id).addEventListener('change', e => handleFile(e.target.files[0]));
   $('live').addEventListener('click', () => live.running ? live.stop('Live mode is off.') : live.start());
-  document.addEventListener('visibilitychange', () => { if (document.hidden && live.running) live.stop('Live mode stopped while the page was hidden: press Live camera to start it again.'); });
+  document.addEventListener('visibilitychange', () => { if (document.hidden && live.running) live.stop(HIDDEN); });
   const drop = $('drop');
   drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
