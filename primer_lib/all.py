@@ -27,6 +27,8 @@ from primer_lib.review import *
 from primer_lib.publish import *
 from primer_lib.uploads import *
 from primer_lib.image_files import *
+from primer_lib.model_files import *
+from primer_lib.feature_cache import *
 from primer_lib.familiarity import *
 from primer_lib.model_server import *  # before cli: `main` is the command's
 from primer_lib.cli import *

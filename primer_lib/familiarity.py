@@ -14,6 +14,7 @@ import hashlib, html, json, math, sys
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
+from .model_files import manifest_path
 
 # %% ../nbs/28_familiarity.ipynb #805e0673
 def _unit(x): return F.normalize(x.float(), dim=1)
@@ -146,7 +147,7 @@ def read_familiarity(
     "The familiarity facts exported with the model, as tensors; None, saying why once, when it has none"
     model_path = Path(model_path)
     if manifest is None:
-        try: manifest = json.loads(model_path.with_suffix('.manifest.json').read_text())
+        try: manifest = json.loads(manifest_path(model_path).read_text())
         except (OSError, ValueError): manifest = {}
     info = manifest.get('familiarity')
     if not info: return _once(NOT_CALIBRATED.format(model=model_path.name))

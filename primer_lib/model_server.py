@@ -12,14 +12,11 @@ import argparse, base64, hmac, json, os, queue, re, secrets, signal, socket, sub
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from .serve import check_header, ModelClient, model_labels, MAX_UPLOAD_PIXELS, MODEL_SECRET, SECRET_HEADER
-from .image_files import thumbnail_png
+from .serve import ModelClient, MODEL_SECRET, SECRET_HEADER
+from .model_files import model_labels
+from .image_files import image_header, thumbnail_png, MAX_UPLOAD_PIXELS
 
 # %% ../nbs/22_model_server.ipynb #f651d10c
-def _result(vocab, probs)->dict:
-    i = int(probs.argmax())
-    return dict(label=str(vocab[i]), probability=round(float(probs[i]), 4), probabilities={str(k): round(float(p), 4) for k, p in zip(vocab, probs)})
-
 def prepare(
     model, # a loaded model (`load_model`)
     img # an image opened with `open_image`
@@ -32,12 +29,12 @@ def predict_prepared(
     items:list # what `prepare` gave for each image
 )->list:
     "`predict_image`'s answer for each item; one pass of the network for them all when the model is weights-only"
-    from primer_lib.predict import predict_image
+    from primer_lib.predict import predict_image, prediction_result
     if not hasattr(model, 'preprocess'): return [predict_image(model, img) for img in items]
     import torch
     from primer_lib.familiarity import probabilities_and_features, familiarity_fields
     probs, features = probabilities_and_features(model.model, torch.cat(items))  # one pass: the answer, and how familiar the image is
-    return [{**_result(model.vocab, p), **f} for p, f in zip(probs, familiarity_fields(getattr(model, 'familiar', None), features))]
+    return [{**prediction_result(model.vocab, p), **f} for p, f in zip(probs, familiarity_fields(getattr(model, 'familiar', None), features))]
 
 def predict_batch(
     model, # a loaded model (`load_model`): weights-only, or a pickled `Learner`
@@ -113,7 +110,7 @@ def classify_bytes(
     deadline, decoding = deadline or time.monotonic() + DEADLINE, decoding or threading.Semaphore(1)
     try:
         if not decoding.acquire(timeout=max(0, deadline - time.monotonic())): raise Busy('too many images being opened')
-        try: check_header('This image', data, max_pixels); img = open_image(data); thumb = thumbnail_png(img)
+        try: image_header(data, max_pixels); img = open_image(data); thumb = thumbnail_png(img)
         finally: decoding.release()
         result = batcher.predict(img, deadline)
         return 200, dict(thumbnail=base64.b64encode(thumb).decode(), result=result)
@@ -237,7 +234,8 @@ def healthy(
 
 def run_worker(args):
     "Check the model against its manifest, load it and serve it on the inherited socket; a model that can't be loaded: one line on stderr, exit code 2"
-    from primer_lib.predict import load_model, open_image, check_model_file
+    from primer_lib.predict import load_model, open_image
+    from primer_lib.model_files import check_model_file
     from PIL import Image
     exit_with_parent()
     try: check_model_file(args.model, trust_pickle=args.trust_pickle); model = load_model(args.model, trust_pickle=args.trust_pickle)

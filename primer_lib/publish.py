@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 from .settings import workshop_settings, Settings
-from .training import manifest_path, weights_path, sha256_of, to_onnx
-from .predict import check_model_file, load_safe_model, open_image, UNREADABLE
-from .serve import MAX_UPLOAD_PIXELS
+from .training import to_onnx
+from .model_files import manifest_path, weights_path, sha256_of, check_model_file
+from .predict import load_safe_model, open_image, UNREADABLE
+from .image_files import MAX_UPLOAD_PIXELS
 from .familiarity import WithFeatures, page_familiarity
 
 # %% ../nbs/21_publish.ipynb #ab1b244a

@@ -21,7 +21,8 @@ from sklearn.metrics import confusion_matrix
 from fastai.vision.all import *
 from .settings import workshop_settings, Settings
 from .data import workshop_dataloaders
-from .training import workshop_learner, body_features, fit_linear_head, feature_cache, read_feature_cache, write_feature_cache, _item_key, one_thread
+from .training import workshop_learner, body_features, fit_linear_head, feature_cache, one_thread
+from .feature_cache import feature_key, read_feature_cache, write_feature_cache
 
 # %% ../nbs/20_suspects.ipynb #15633f96
 def review_items(dls:DataLoaders)->pd.DataFrame:
@@ -96,7 +97,7 @@ def thumbnails(
     def one(f):
         img = Image.open(f); img.draft('RGB', (side, side))  # a JPEG decodes at a smaller scale: faster
         return torch.from_numpy(np.asarray(img.convert('RGB').resize((side, side), Image.BILINEAR, reducing_gap=2.0)).copy())
-    store, keys = read_feature_cache(cache), [f'{_item_key(f)}:{side}' for f in files]
+    store, keys = read_feature_cache(cache), [f'{feature_key(f)}:{side}' for f in files]
     if missing := [i for i, k in enumerate(keys) if k not in store]:
         store.update({keys[i]: one(files[i]).flatten() for i in missing})  # kept as bytes, flat, as the cache keeps vectors
         if cache: write_feature_cache(store, cache)
@@ -200,7 +201,7 @@ def find_suspects(
 def _features(dls, items, cfg):
     "The body's features of `items`: from the cache alone when it has them all (no learner to build), else the body runs once"
     files, cache = list(items.file), feature_cache(cfg)
-    store, keys = read_feature_cache(cache), [_item_key(f) for f in files]
+    store, keys = read_feature_cache(cache), [feature_key(f) for f in files]
     if keys and all(k in store for k in keys): return torch.stack([store[k] for k in keys])
     return body_features(workshop_learner(dls, cfg.arch), files, cache)
 

@@ -4,12 +4,11 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'WEIGHT_DECAYS', 'UprightImage', 'upright_images', 'load_weights_in_order', 'efficientnet_lite0',
-           'KeepBatchNormStats', 'get_arch', 'workshop_metrics', 'workshop_learner', 'read_feature_cache',
-           'write_feature_cache', 'describe_preprocessing', 'feature_net', 'image_batches', 'onnx_cache_dir',
-           'weights_digest', 'to_onnx', 'check_onnx_body', 'onnx_body', 'run_body', 'cached_features', 'body_features',
-           'one_thread', 'fit_linear_head', 'choose_weight_decay', 'fast_head', 'train_fast', 'fine_tune_within',
-           'chosen_recipe', 'feature_cache', 'train_classifier', 'bench_recipes', 'sha256_of', 'manifest_path',
-           'weights_path', 'describe_network', 'build_network', 'save_weights', 'export_model']
+           'KeepBatchNormStats', 'get_arch', 'workshop_metrics', 'workshop_learner', 'describe_preprocessing',
+           'feature_net', 'image_batches', 'onnx_cache_dir', 'weights_digest', 'to_onnx', 'check_onnx_body',
+           'onnx_body', 'run_body', 'cached_features', 'body_features', 'one_thread', 'fit_linear_head',
+           'choose_weight_decay', 'fast_head', 'train_fast', 'fine_tune_within', 'chosen_recipe', 'feature_cache',
+           'train_classifier', 'bench_recipes', 'describe_network', 'build_network', 'save_weights', 'export_model']
 
 # %% ../nbs/13_training.ipynb #686bb622
 import contextlib, hashlib, inspect, io, json, os, subprocess, sys, tempfile, time, warnings
@@ -23,6 +22,8 @@ from PIL import Image
 from .settings import workshop_settings, Settings, chosen_image_size
 from .data import workshop_dataloaders
 from .image_files import read_image, upright_rgb, FORMATS
+from .model_files import sha256_of, manifest_path, weights_path
+from .feature_cache import feature_key, read_feature_cache, write_feature_cache
 
 # %% ../nbs/13_training.ipynb #e5a1b2c1
 class UprightImage(PILImage):
@@ -98,33 +99,6 @@ def workshop_learner(
         if arch == 'efficientnet_lite0': raise
         raise RuntimeError(f"Could not get the pretrained weights of {arch} ({e}). They are downloaded the first time, "
                            "which needs the network. Use arch = efficientnet_lite0: its weights ship with primer's dependencies.") from e
-
-# %% ../nbs/13_training.ipynb #27835b7b
-def _item_key(f):
-    st = Path(f).stat()
-    return f'{Path(f).resolve()}:{st.st_size}:{st.st_mtime_ns}'
-
-def read_feature_cache(
-    cache:Path # a .pt file written by `write_feature_cache` (None: no cache)
-)->dict:
-    "The features kept in `cache`, by file; empty, with a warning, when it is missing, empty or damaged"
-    if not cache or not Path(cache).exists(): return {}
-    try: store = torch.load(cache, map_location='cpu', weights_only=True)
-    except Exception as e: store = e
-    if isinstance(store, dict) and all(isinstance(k, str) and isinstance(v, Tensor) and v.ndim == 1 for k, v in store.items()): return store
-    why = type(store).__name__ if isinstance(store, Exception) else f'it holds a {type(store).__name__}'
-    warnings.warn(f"The feature cache {cache} can't be read ({why}); computing the features again.", stacklevel=2)
-    return {}
-
-def write_feature_cache(
-    store:dict, # features by file key
-    cache:Path # where they go
-):
-    "Save `store` to `cache` whole or not at all: to a temporary file beside it, then renamed over it"
-    cache = Path(cache); cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_name(f'.{cache.name}.{os.getpid()}.tmp')
-    try: torch.save(store, temporary); os.replace(temporary, cache)
-    finally: temporary.unlink(missing_ok=True)
 
 # %% ../nbs/13_training.ipynb #1a44b07a
 def _idle_in_validation(t): return t.split_idx == 0 or (isinstance(t, AffineCoordTfm) and t.size is None)
@@ -296,7 +270,7 @@ def cached_features(
     "The features of `files` (and of their mirror images when `training`, else None), from `cache` where it has them"
     size = describe_preprocessing(learn.dls)['resize']['size'][0]
     store = read_feature_cache(cache)
-    keys = [_item_key(f) + (':draft' if training and _draft_reduces(f, size) else '') for f in files]
+    keys = [feature_key(f) + (':draft' if training and _draft_reduces(f, size) else '') for f in files]
     views = [''] + ([':flip'] if training else [])
     if missing := [i for i, k in enumerate(keys) if any(k + v not in store for v in views)]:
         plain, flipped = run_body(learn, [files[i] for i in missing], flip=training, draft=training)
@@ -502,22 +476,6 @@ def bench_recipes(
     return rows + [dict(speedup=round(seconds[0] / seconds[1], 1), training_over_forward=round(seconds[2] / seconds[3], 2),
                         whole_process_speedup=round((seconds[0] + start_s) / process_seconds, 1), onnx_over_pytorch=round((onnx_s or pytorch_s) / pytorch_s, 2),
                         process_over_floor=round(process_seconds / floor, 2))]
-
-# %% ../nbs/13_training.ipynb #49e76645
-def sha256_of(path:Path)->str:
-    "The hex sha256 of the file at `path`"
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): digest.update(block)
-    return digest.hexdigest()
-
-def manifest_path(model_path:Path)->Path:
-    "Where the manifest of the model at `model_path` lives: beside it, ending in .manifest.json"
-    return Path(model_path).with_suffix('.manifest.json')
-
-def weights_path(model_path:Path)->Path:
-    "Where the weights-only copy of the model at `model_path` lives: beside it, ending in .safetensors"
-    return Path(model_path).with_suffix('.safetensors')
 
 # %% ../nbs/13_training.ipynb #a511bd7a
 def describe_network(

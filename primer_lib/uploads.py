@@ -11,7 +11,8 @@ __all__ = ['REASONS', 'HEIC', 'ZIP_MAX_FILES', 'ZIP_MAX_MB', 'PHOTOS_CREDIT', 'P
 import html, io, json, os, re, stat, shutil, tempfile, zipfile
 from pathlib import Path, PurePosixPath
 from fastcore.imports import in_colab  # True in Colab: its kernel has imported google.colab
-from .settings import workshop_settings, Settings, IMAGE_SUFFIXES
+from .settings import workshop_settings, Settings
+from .image_files import IMAGE_SUFFIXES
 from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names
 
 # %% ../nbs/25_uploads.ipynb #5eff11bb

@@ -71,8 +71,7 @@ def ensure_model(
     say=print # called with the one line that says what was done
 )->Path:
     "The model file of `cfg` (saying so once when it was kept from an earlier session), trained (fast recipe) and exported first when it is missing, has other labels, or no weights-only copy"
-    from primer_lib.training import weights_path
-    from primer_lib.serve import model_labels  # the labels in the manifest (16_serving)
+    from primer_lib.model_files import weights_path, model_labels  # the labels in the manifest (29_model_files)
     path = Path(cfg.model_path)
     if path.is_file() and weights_path(path).is_file() and model_labels(path, missing=True) == sorted(cfg.labels):
         if _kept(('model', str(path)), path):

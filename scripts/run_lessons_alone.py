@@ -81,7 +81,8 @@ def check_workshop(folder:Path, labels:str)->str:
     "What in `folder`, where the one notebook ran, does not use `labels`: its model, its cleaning journal, its app; None when all do"
     from primer_lib.settings import workshop_settings, parse_labels
     from primer_lib.clean import read_journals, in_effect
-    from primer_lib.serve import app_classifier, model_labels
+    from primer_lib.serve import app_classifier
+    from primer_lib.model_files import model_labels
     want = sorted(parse_labels('labels', labels))
     cfg = workshop_settings(folder/'settings.ini')
     if sorted(cfg.labels) != want: return f'its settings have the labels {cfg.labels}, not {want}'

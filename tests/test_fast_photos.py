@@ -23,7 +23,8 @@ def make_photos(dest, per_label, labels=('temple', 'flower'), size=(400, 300), s
 def photos(tmp_path_factory): return make_photos(tmp_path_factory.mktemp('photos'), 20)
 
 def test_auto_size_is_64_for_the_sample_and_224_for_photos(sample_data, photos):
-    from primer_lib.settings import workshop_settings, auto_image_size
+    from primer_lib.settings import workshop_settings
+    from primer_lib.image_files import auto_image_size
     assert workshop_settings().image_size_setting == 'auto'  # the shipped default
     assert workshop_settings(data_dir=sample_data, image_size='auto').image_size == 64
     assert workshop_settings(data_dir=photos, image_size='auto').image_size == 224

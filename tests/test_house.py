@@ -42,6 +42,34 @@ def test_each_concern_is_defined_once():
     assert count(r'torch\.onnx\.export\(') == 1, 'the ONNX export is written more than once'
     assert count(r'\bdef free_port\b') == 1
     assert count(r'\bdef model_labels\b') == 1
+    assert count(r'\bdef image_paths\b') == 1 and count(r'\bdef image_files\b') == 0, 'the image listing is written more than once'
+    assert count(r'probabilities=\{str\(k\)') == 1, 'the result dictionary is built in more than one place'
+    assert count(r'\bdef one_thread\b') == 1
+    assert count(r'\bdef (sha256_of|manifest_path|weights_path|check_model_file|check_manifest_sizes)\b') == 5
+    by_hand = [m.stem for m in LIB.glob('*.py') for _ in re.findall(r"with_suffix\('\.(manifest\.json|safetensors)'\)", m.read_text())]
+    assert sorted(by_hand) == ['model_files', 'model_files'], f'model file paths derived by hand outside model_files: {by_hand}'
+
+def test_no_module_imports_another_modules_private_names():
+    private = {m.stem: sorted(a.name for node in ast.walk(ast.parse(m.read_text())) if isinstance(node, ast.ImportFrom)
+                              and (node.level == 1 or (node.module or '').startswith('primer_lib')) for a in node.names if a.name.startswith('_'))
+               for m in LIB.glob('*.py') if m.stem != '_modidx'}
+    assert not {k: v for k, v in private.items() if v}, private
+
+LIGHT = '''
+import sys, importlib
+for name in sys.argv[1:]: importlib.import_module(name)
+print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'fastai', 'ipywidgets'})))
+'''
+def heavy_imports(*modules)->set:
+    "The heavy packages that importing `modules` in a fresh Python brings in"
+    res = subprocess.run([sys.executable, '-c', LIGHT, *modules], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return set(res.stdout.split())
+
+def test_the_light_modules_import_no_torch_and_the_model_process_no_widgets():
+    page_kernel = ['primer_lib.model_files', 'primer_lib.image_files', 'primer_lib.settings', 'primer_lib.serve', 'primer_lib.app']
+    assert heavy_imports(*page_kernel) == set(), 'the page kernel imports torch, fastai or ipywidgets before an upload'
+    assert 'ipywidgets' not in heavy_imports('primer_lib.model_server', 'primer_lib.publish', 'primer_lib.predict')
 
 def test_the_pages_kernel_answers_an_upload_without_torch():
     "The app's page kernel (Voilà) classifies an upload through the model process: neither it nor the warning for an unfamiliar image imports torch"

@@ -9,7 +9,7 @@ def forge(model, dest, marker):
     class Payload:
         def __reduce__(self): return (exec, (f"open({str(marker)!r}, 'w').write('the pickle ran')",))
     dest.write_bytes(pickle.dumps(Payload()))
-    from primer_lib.training import sha256_of
+    from primer_lib.model_files import sha256_of
     manifest = json.loads(model.with_suffix('.manifest.json').read_text())
     dest.with_suffix('.manifest.json').write_text(json.dumps({**manifest, 'sha256': sha256_of(dest)}))
     shutil.copy(model.with_suffix('.safetensors'), dest.with_suffix('.safetensors'))
@@ -35,7 +35,8 @@ def test_weights_only_model_predicts_what_the_learner_predicts(sample_data, tmp_
         assert got[0] == label and torch.allclose(got[2], expected, atol=1e-4), (got, expected)
 
 def test_a_forged_pickle_never_runs_on_the_default_path(trained, tmp_path, sample_data, monkeypatch):
-    from primer_lib.predict import load_model, check_model_file
+    from primer_lib.predict import load_model
+    from primer_lib.model_files import check_model_file
     from primer_lib.serve import app_model, app_env
     from primer_lib.settings import workshop_settings
     marker = tmp_path/'it-ran'
