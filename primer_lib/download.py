@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ATTRIBUTION_COLUMNS', 'SAMPLE_CREDIT', 'USER_AGENT', 'redirect_allowed', 'PACING', 'SERVICES', 'PACING_FILE',
            'SEARCHES', 'SOURCES', 'SEARCH_ONLY', 'save_image', 'read_attribution', 'add_attribution', 'plain_cell',
-           'keep_image', 'LabelReport', 'Rejected', 'digit_image', 'sample_digits', 'check_sample_labels',
+           'keep_image', 'LabelReport', 'Rejected', 'digit_image', 'sample_digits', 'check_sample_labels', 'some_of',
            'download_sample', 'cleaned_names', 'Candidate', 'web_address', 'PoliteRetry', 'Throttled', 'fetch',
            'public_host', 'open_download', 'ingest_image', 'keep_candidate', 'keep_candidates', 'LimitReached',
            'pacing_for', 'Pacer', 'read_pacing', 'write_pacing', 'paced_fetch', 'openverse_token', 'openverse_results',
@@ -32,7 +32,7 @@ from fastai.vision.all import get_image_files, parent_label, verify_images, show
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
 from .settings import workshop_settings, check_labels, check_search_terms, DEFAULTS, parse_labels
-from .image_files import decode_image, ImageRefused, to_rgb, grey_8bit, upright_rgb
+from .image_files import decode_image, ImageRefused, to_rgb, grey_8bit, upright_rgb, image_count
 
 # %% ../nbs/11_download.ipynb #3c7455f8
 _saving = threading.Lock()
@@ -131,10 +131,15 @@ def check_sample_labels(labels:list):
     "Raise, naming them, when some of `labels` are not digits the sample has"
     if others := [l for l in labels if l not in list('0123456789')]:
         raise ValueError(f"The sample source has only the digits 0 to 9, so it can give at most 10 labels; "
-                         f"{_some(others)} {'is' if len(others) == 1 else 'are'} not among them. Use labels from 0 to 9 "
+                         f"{some_of(others)} {'is' if len(others) == 1 else 'are'} not among them. Use labels from 0 to 9 "
                          "(like labels = 3,7), or a web source (ddg, openverse) for other labels.")
 
-def _some(items, n=3): return ', '.join(items[:n]) + (f' and {len(items) - n} more' if len(items) > n else '')
+def some_of(
+    items:list, # names to show
+    n:int=3 # how many to name
+)->str:
+    "The first `n` of `items`, then how many more: 'a, b, c and 4 more'"
+    return ', '.join(items[:n]) + (f' and {len(items) - n} more' if len(items) > n else '')
 
 SAMPLE_CREDIT = dict(url='https://archive.ics.uci.edu/dataset/80', source='sample', license='CC BY 4.0',
                      creator='E. Alpaydin, C. Kaynak', title='Optical Recognition of Handwritten Digits (scikit-learn)')
@@ -635,8 +640,6 @@ def _short_of(label, source, wanted, report, deadline):
             "Add search terms (search_terms in settings.ini), try another source, or ask for fewer images.")
 
 # %% ../nbs/11_download.ipynb #f44315af
-def _images_in(folder): return len(get_image_files(folder, recurse=False)) if Path(folder).is_dir() else 0
-
 class Downloads(dict):
     "A download's `LabelReport` by label; `stopped`: why a limit stopped it before the end, `failed`: why a search failed ('' when neither)"
     def __init__(self, per_label:int=0): super().__init__(); self.per_label, self.stopped, self.failed = int(per_label), '', ''
@@ -664,9 +667,9 @@ def download_images(
     if 'search_terms' in kwargs: kwargs['search_terms'] = check_search_terms(kwargs['search_terms'])
     ends, reports, cleaned = time.monotonic() + deadline, Downloads(per_label), cleaned_names(dest)
     pacer = pacer_for(source, dest, ends, say)
-    _warn_of_budget(pacer, [l for l in labels if _images_in(Path(dest)/l) < per_label], say)
+    _warn_of_budget(pacer, [l for l in labels if image_count(Path(dest)/l) < per_label], say)
     for label in labels:
-        had = _images_in(Path(dest)/label)
+        had = image_count(Path(dest)/label)
         reports[label] = _download_label(reports, Path(dest), label, per_label - had, source, deadline, ends, cleaned=cleaned, pacer=pacer, **kwargs)
         reports[label].had += had
     return reports
@@ -714,7 +717,7 @@ def images_or_sample(
     try: reports, why = download_for(cfg, **kwargs), ''
     except RuntimeError as e: reports, why = Downloads(cfg.images_per_label), str(e)
     why = (why or reports.stopped or reports.failed or '').strip().split('\n')[0]
-    have = {label: _images_in(Path(cfg.data_dir)/label) for label in cfg.labels}
+    have = {label: image_count(Path(cfg.data_dir)/label) for label in cfg.labels}
     if cfg.source == 'photos':  # your own photos: nothing to download, and no digits in their place
         if empty := [label for label, n in have.items() if not n]:
             say(f"No photos of {', '.join(empty)} yet: add them with upload_photos(cfg), or primer photos photos.zip.")

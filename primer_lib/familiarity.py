@@ -14,7 +14,7 @@ import hashlib, html, json, math, sys
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
-from .model_files import manifest_path
+from .model_files import read_manifest, sha256_of
 
 # %% ../nbs/28_familiarity.ipynb #805e0673
 def _unit(x): return F.normalize(x.float(), dim=1)
@@ -127,7 +127,7 @@ def save_familiarity(
     if facts.get('threshold') is None: return dict(threshold=None, reason=facts.get('reason') or 'no threshold')
     path = familiar_path(model_path)
     path.write_text(json.dumps(familiar_json(facts, vocab)))
-    return dict(file=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), threshold=facts['threshold'],
+    return dict(file=path.name, sha256=sha256_of(path), threshold=facts['threshold'],
                 share=FLAGGED_SHARE, held_out=facts['held_out'], flagged_held_out=facts['flagged_held_out'], method=FAMILIARITY_METHOD)
 
 # %% ../nbs/28_familiarity.ipynb #33226ef8
@@ -147,7 +147,7 @@ def read_familiarity(
     "The familiarity facts exported with the model, as tensors; None, saying why once, when it has none"
     model_path = Path(model_path)
     if manifest is None:
-        try: manifest = json.loads(manifest_path(model_path).read_text())
+        try: manifest = read_manifest(model_path)
         except (OSError, ValueError): manifest = {}
     info = manifest.get('familiarity')
     if not info: return _once(NOT_CALIBRATED.format(model=model_path.name))

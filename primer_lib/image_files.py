@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FORMATS', 'NOT_AN_IMAGE', 'TRUNCATED', 'MAX_UPLOAD_PIXELS', 'IMAGE_SUFFIXES', 'SMALL_SIZE', 'PHOTO_SIZE',
            'PHOTO_SHORT_SIDE', 'ImageRefused', 'image_header', 'decode_image', 'grey_8bit', 'to_rgb', 'upright_rgb',
-           'read_image', 'thumbnail_png', 'image_paths', 'auto_image_size']
+           'read_image', 'thumbnail_png', 'image_paths', 'image_count', 'auto_image_size']
 
 # %% ../nbs/26_image_files.ipynb #2fb0592d
 import io, os, re
@@ -122,6 +122,12 @@ def image_paths(
         if found := sorted(_images_in(folder)): return found
         raise FileNotFoundError(f"No images in {folder} or its folders: give image files (JPEG, PNG, GIF or WebP) or a folder that has some.")
     return [f for p in map(Path, paths) for f in (listed(p) if p.is_dir() else [p])]
+
+def image_count(
+    folder:Path # a label folder (it may not exist yet)
+)->int:
+    "How many image files are in `folder` itself (not its folders); 0 when there is no such folder"
+    return sum(1 for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()) if Path(folder).is_dir() else 0
 
 # %% ../nbs/26_image_files.ipynb #7667dd94
 SMALL_SIZE, PHOTO_SIZE, PHOTO_SHORT_SIDE = 64, 224, 160

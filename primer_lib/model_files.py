@@ -74,8 +74,7 @@ def model_labels(
     missing:bool=False # what a missing or unreadable manifest gives: False raises ValueError, saying what to do; True gives None
 )->list:
     "The model's labels, from its manifest: no torch, and no need for the model process to be up"
-    manifest = manifest_path(model)
-    try: return list(json.loads(manifest.read_text())['vocab'])
+    try: return list(read_manifest(model)['vocab'])
     except (OSError, ValueError, KeyError, TypeError):
         if missing: return None
-        raise ValueError(f"{manifest} does not list the model's labels: export the model again (notebook 03, or `primer train`).") from None
+        raise ValueError(f"{manifest_path(model)} does not list the model's labels: export the model again (notebook 03, or `primer train`).") from None

@@ -12,8 +12,8 @@ import html, io, json, os, re, stat, shutil, tempfile, zipfile
 from pathlib import Path, PurePosixPath
 from fastcore.imports import in_colab  # True in Colab: its kernel has imported google.colab
 from .settings import workshop_settings, Settings
-from .image_files import IMAGE_SUFFIXES
-from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names
+from .image_files import image_count
+from .download import ingest_image, keep_image, LabelReport, Rejected, cleaned_names, some_of
 
 # %% ../nbs/25_uploads.ipynb #5eff11bb
 class Photos(dict):
@@ -99,8 +99,6 @@ def _place(entries:list, label:str, cfg:Settings, where:str, report:Photos)->lis
     return placed
 
 # %% ../nbs/25_uploads.ipynb #54e407fb
-def _some(items, n=3): return ', '.join(items[:n]) + (f' and {len(items) - n} more' if len(items) > n else '')
-
 def _files(n): return f"{n} file{'s' if n != 1 else ''}"
 
 def _not_a_label(where, folder, n, others, in_labels, cfg):
@@ -111,9 +109,9 @@ def _not_a_label(where, folder, n, others, in_labels, cfg):
 
 def _no_label_folder(where, strays, has_folders, labels):
     "The line for files outside any label folder (`has_folders`: other files are in folders), when no label was given"
-    if has_folders: return (f"{where}{_files(len(strays))} not in a label folder ({_some(strays)}): "
+    if has_folders: return (f"{where}{_files(len(strays))} not in a label folder ({some_of(strays)}): "
                             f"move {'it' if len(strays) == 1 else 'them'} into the folder of {'its' if len(strays) == 1 else 'their'} label")
-    what = f"{where.rstrip(': ')} has no label folders" if where else f"{_some(strays)}: photos need a label"
+    what = f"{where.rstrip(': ')} has no label folders" if where else f"{some_of(strays)}: photos need a label"
     return (f"{what}: put each label's photos in a folder named for it ({', '.join(l + '/' for l in labels[:2])}) and zip "
             f"those folders, or name the label of these photos, like label='{labels[0]}'")
 
@@ -218,21 +216,20 @@ def _keep_all(entries, cfg, report):
     "Ingest and save each of `entries` (name, label, read), counting them in `report`"
     cleaned = cleaned_names(cfg.data_dir) if Path(cfg.data_dir).is_dir() else set()
     for name, label, read in entries:
-        if label not in report: report[label] = LabelReport(had=_images_in(Path(cfg.data_dir)/label))
+        if label not in report: report[label] = LabelReport(had=image_count(Path(cfg.data_dir)/label))
         try: new = keep_image(ingest_image(read(), cfg.max_image_side), cfg.data_dir, label, cleaned, title=name, **PHOTOS_CREDIT)
         except Rejected as e: report.refuse(f"{name}: {_reason(str(e), name)}"); report[label].rejected[str(e)] += 1; continue
         except Refused as e: report.refuse(f"{name}: {e}"); report[label].rejected['refused'] += 1; continue
         if new: report[label].kept += 1
         else: report[label].duplicates += 1; report.duplicates.append(name)
 
-def _images_in(folder): return sum(1 for p in folder.glob('*') if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else 0
 
 def photos_lines(report:Photos)->list:
     "The report as a few lines: kept per label, duplicates, then one line per thing refused"
     kept = ', '.join(f"{l} {r.kept} (now {r.images})" for l, r in report.items())
     lines = [f"Added {report.kept} photo{'s' if report.kept != 1 else ''}" + (f": {kept}." if kept else '.')]
     if report.duplicates: lines.append(f"{len(report.duplicates)} duplicate{'s' if len(report.duplicates) > 1 else ''}, "
-                                       f"stored once: {_some(report.duplicates)}.")
+                                       f"stored once: {some_of(report.duplicates)}.")
     if report.refused: lines += [f"Refused {len(report.refused)}:"] + [f"  - {line}." for line in report.refused]
     return lines
 
